@@ -1,0 +1,139 @@
+"""Durations and event-time columns, normalised to int64 nanoseconds (UTC)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Sentinel for a watermark of minus infinity (before the first row).
+NEG_INF = np.iinfo(np.int64).min
+INT64_MAX = np.iinfo(np.int64).max
+
+TIME_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+DurationLike = pd.Timedelta | _dt.timedelta | np.timedelta64 | str
+
+
+def to_nanos(value: Any, name: str, *, allow_none: bool = False) -> int | None:
+    """Convert a duration to integer nanoseconds.
+
+    Parameters
+    ----------
+    value
+        ``pd.Timedelta``, ``datetime.timedelta``, ``np.timedelta64`` or a string
+        such as ``"5s"`` or ``"250ms"``. The integer ``0`` is accepted as zero.
+    name
+        Name of the argument, used in error messages.
+    allow_none
+        Whether ``None`` is a valid value (returned unchanged).
+
+    Examples
+    --------
+    >>> to_nanos("250ms", "lag")
+    250000000
+    """
+    if value is None:
+        if allow_none:
+            return None
+        raise TypeError(f"{name}: got None; give a duration such as '5s' or pd.Timedelta('5s')")
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: got {value!r}; give a duration such as '5s'")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):
+        if int(value) == 0:
+            return 0
+        raise TypeError(
+            f"{name}: got the bare number {value!r}, which has no unit; "
+            f"give a duration such as '{value}s', '{value}ms' or pd.Timedelta({value}, 'ms')"
+        )
+    if isinstance(value, (pd.Timedelta, _dt.timedelta, np.timedelta64, str)):
+        try:
+            delta = pd.Timedelta(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"{name}: cannot read {value!r} as a duration ({exc}); "
+                "use a string such as '5s', '250ms', '1min' or a pd.Timedelta"
+            ) from None
+        if delta is pd.NaT:
+            raise ValueError(f"{name}: got a missing duration (NaT); give a duration such as '5s'")
+        return int(delta.value)
+    raise TypeError(
+        f"{name}: got {value!r} of type {type(value).__name__}; "
+        "give a duration such as '5s', pd.Timedelta('5s') or datetime.timedelta(seconds=5)"
+    )
+
+
+def event_times(
+    frame: pd.DataFrame, column: str, time_unit: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the event-time column as int64 nanoseconds since the epoch, UTC.
+
+    Returns ``(nanos, out_of_range)``. Missing times are ``NEG_INF`` (the NaT
+    bit pattern); so are times that int64 nanoseconds cannot hold, which are
+    also flagged in ``out_of_range``. Integer columns need ``time_unit``.
+    """
+    series = frame[column]
+    dtype = series.dtype
+    if time_unit is not None and time_unit not in TIME_UNITS:
+        raise ValueError(
+            f"time_unit: got {time_unit!r}; choose one of {', '.join(map(repr, TIME_UNITS))}"
+        )
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        if time_unit is not None:
+            raise ValueError(
+                f"time_unit: column {column!r} already holds datetimes ({dtype}); "
+                "time_unit is only for integer time columns, leave it as None"
+            )
+        values = series.array
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            values = values.tz_convert("UTC").tz_localize(None)
+        raw = np.asarray(values)
+        unit = np.datetime_data(raw.dtype)[0]
+        ints = raw.view(np.int64)
+        missing = np.isnat(raw)
+        if unit == "ns":
+            return ints, np.zeros(len(ints), dtype=bool)
+        return _scale(ints, missing, TIME_UNITS[unit])
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        if time_unit is None:
+            raise TypeError(
+                f"column {column!r} holds integers ({dtype}) but no time_unit was given; "
+                "pass time_unit='s', 'ms', 'us' or 'ns' to say what the numbers count"
+            )
+        missing = series.isna().to_numpy()
+        ints = series.to_numpy(dtype=np.int64, na_value=0)
+        return _scale(ints, missing, TIME_UNITS[time_unit])
+    if pd.api.types.is_float_dtype(dtype) and time_unit is not None:
+        raise TypeError(
+            f"column {column!r} holds floats ({dtype}); integer times need an integer dtype. "
+            "Convert with pd.to_datetime(frame[column], unit=...) or cast to int64 first"
+        )
+    raise TypeError(
+        f"column {column!r} holds {dtype} values, not datetimes; "
+        f"convert it first, e.g. frame[{column!r}] = pd.to_datetime(frame[{column!r}], utc=True)"
+    )
+
+
+def _scale(ints: np.ndarray, missing: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scale integer times to nanoseconds without wrapping around."""
+    limit = INT64_MAX // factor
+    out_of_range = ~missing & ((ints > limit) | (ints < -limit))
+    out = ints * factor if factor != 1 else ints.copy()
+    # A value equal to the NaT bit pattern cannot be told from a missing time.
+    out_of_range |= ~missing & (out == NEG_INF)
+    out[missing | out_of_range] = NEG_INF
+    return out, out_of_range
+
+
+def to_utc(values: np.ndarray) -> pd.DatetimeIndex:
+    """int64 nanoseconds (NEG_INF as NaT) -> tz-aware UTC datetimes."""
+    return pd.DatetimeIndex(np.asarray(values, dtype=np.int64).view("datetime64[ns]"), tz="UTC")
+
+
+def utc_array(values: np.ndarray) -> pd.arrays.DatetimeArray:
+    """int64 nanoseconds -> a ``datetime64[ns, UTC]`` array (NEG_INF is NaT)."""
+    return pd.array(to_utc(values))
+
+

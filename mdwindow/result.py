@@ -1,0 +1,93 @@
+"""The result of a windowing run."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from mdwindow._engine import STATUSES
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """What a windowing run produced, frame by frame.
+
+    Attributes
+    ----------
+    windows : pandas.DataFrame
+        One row per emitted window or pane, in emission order (``emit_row``,
+        then ``window_start``, then key).
+    pending : pandas.DataFrame
+        Windows still open at the end of input (``timing="pending"``).
+    late : pandas.DataFrame
+        Dropped rows (too late even for the allowed lateness), with their
+        original columns and index plus ``arrival``, ``window_start``,
+        ``window_end``, ``watermark`` and ``late_by``.
+    rejected : pandas.DataFrame
+        Invalid rows (missing event time or key) with ``arrival`` and ``reason``.
+    trace : pandas.DataFrame
+        One row per input row, aligned with the input index: ``arrival``,
+        ``window_start``, ``watermark_before``, ``watermark_after``, ``status``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mdwindow import tumbling_windows
+    >>> ticks = pd.DataFrame({
+    ...     "ts": pd.to_datetime([0, 1, 2, 1, 0, 5, 0], unit="s", utc=True),
+    ...     "symbol": "AAPL",
+    ... })
+    >>> result = tumbling_windows(ticks, "2s", allowed_lateness="1s")
+    >>> result.summary()["dropped"]
+    1
+    """
+
+    windows: pd.DataFrame
+    pending: pd.DataFrame
+    late: pd.DataFrame
+    rejected: pd.DataFrame
+    trace: pd.DataFrame
+
+    def summary(self) -> dict[str, Any]:
+        """Counts of rows by status, windows and pending windows, and the drop rate.
+
+        ``windows`` counts rows of the ``windows`` frame (panes, in updates mode).
+        The drop rate is dropped rows over valid rows (NaN when there are none).
+        """
+        status = self.trace["status"].value_counts()
+        counts = {name: int(status.get(name, 0)) for name in STATUSES}
+        valid = counts["on_time"] + counts["late"] + counts["dropped"]
+        return {
+            "rows": int(len(self.trace)),
+            **counts,
+            "windows": int(len(self.windows)),
+            "pending": int(len(self.pending)),
+            "drop_rate": counts["dropped"] / valid if valid else float("nan"),
+        }
+
+    def _repr_html_(self) -> str:
+        items = self.summary()
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td>{v:.4%}</td></tr>"
+            if k == "drop_rate" and v == v
+            else f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>"
+            for k, v in items.items()
+        )
+        head = self.windows.head(5).to_html(max_cols=12, border=0)
+        return (
+            "<div><strong>WindowResult</strong>"
+            f"<table>{cells}</table>"
+            f"<details><summary>first windows</summary>{head}</details></div>"
+        )
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"WindowResult(rows={s['rows']}, windows={s['windows']}, pending={s['pending']}, "
+            f"on_time={s['on_time']}, late={s['late']}, dropped={s['dropped']}, "
+            f"rejected={s['rejected']})"
+        )

@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from mdwindow._aggregate import AggPlan, aggregate, make_plan
-from mdwindow._kernels import first_reaching, group_rows, last_at_or_before, scan_maxima
+from mdwindow._kernels import (
+    first_reaching,
+    group_rows,
+    last_at_or_before,
+    prefix_lengths,
+    scan_maxima,
+)
 from mdwindow._time import INT64_MAX, NEG_INF, event_times, utc_array
 from mdwindow.hashing import HASHES, partition_ids_for_uniques
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy, resolve_policy

@@ -57,12 +57,7 @@ def aggregate(rows: list[dict], aggs: dict[str, tuple[str, Any]]) -> dict[str, A
     ordered = sorted(rows, key=lambda r: (r["t"], r["arrival"]))
     out: dict[str, Any] = {}
     for name, (column, func) in aggs.items():
-        values = [r["values"][column] for r in ordered]
-        if func == "first":
-            out[name] = _first(values)
-        elif func == "last":
-            out[name] = _last(values)
-        elif func == "__vwap__":
+        if func == "__vwap__":
             price_col, size_col = column
             num = 0.0
             den = 0
@@ -73,6 +68,12 @@ def aggregate(rows: list[dict], aggs: dict[str, tuple[str, Any]]) -> dict[str, A
                 num += p * s
                 den += s
             out[name] = num / den if den != 0 else math.nan
+            continue
+        values = [r["values"][column] for r in ordered]
+        if func == "first":
+            out[name] = _first(values)
+        elif func == "last":
+            out[name] = _last(values)
         else:
             series = pd.Series(values, dtype=None if values else "float64")
             if callable(func):

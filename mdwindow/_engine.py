@@ -306,6 +306,14 @@ def _take_rows(rows: dict[str, Any], index: np.ndarray) -> dict[str, Any]:
     return {name: (None if v is None else v[index]) for name, v in rows.items()}
 
 
+def _append_keys(known: pd.Index, fresh: pd.Index) -> pd.Index:
+    """Extend the key dictionary without letting pandas re-infer its dtype."""
+    if known.dtype == object and fresh.dtype == object:
+        values = np.concatenate([known.to_numpy(), fresh.to_numpy()])
+        return pd.Index(values, dtype=object, tupleize_cols=False)
+    return known.append(fresh)
+
+
 def key_codes(cfg: Config, state: State, prepared: _Prepared):
     """Codes of the chunk's keys in the state's key dictionary (-1 = missing)."""
     if cfg.key is None:
@@ -313,7 +321,8 @@ def key_codes(cfg: Config, state: State, prepared: _Prepared):
         return np.zeros(prepared.n, np.int64), keys, state.key_partition
     codes, uniques = pd.factorize(prepared.keys, use_na_sentinel=True)
     codes = codes.astype(np.int64)
-    uniques = pd.Index(uniques)
+    # Keep the input's dtype: pd.Index would infer "str" from object arrays.
+    uniques = pd.Index(uniques, dtype=getattr(uniques, "dtype", None), tupleize_cols=False)
     if state.keys is None or len(state.keys) == 0:
         known = np.full(len(uniques), -1, np.int64)
         base_keys = uniques[:0]
@@ -323,7 +332,7 @@ def key_codes(cfg: Config, state: State, prepared: _Prepared):
     fresh = known < 0
     n_known = len(base_keys)
     known[fresh] = n_known + np.arange(int(fresh.sum()))
-    keys = base_keys.append(uniques[fresh]) if fresh.any() else base_keys
+    keys = _append_keys(base_keys, uniques[fresh]) if fresh.any() else base_keys
     if len(keys) == 0:
         keys = uniques
     key_partition = state.key_partition
@@ -356,6 +365,8 @@ def _scope_of_keys(cfg: Config, codes: np.ndarray, key_partition: np.ndarray) ->
         return np.zeros(len(codes), np.int64)
     if cfg.scope == "key":
         return codes
+    if len(key_partition) == 0:
+        return np.full(len(codes), -1, np.int64)
     return np.where(codes >= 0, key_partition[np.maximum(codes, 0)], -1).astype(np.int64)
 
 
@@ -690,7 +701,12 @@ def _pane_frame(
     out: dict[str, Any] = {}
     pane_key = w_key[pane_gid]
     if cfg.key is not None:
-        out[cfg.key] = keys.take(pane_key).array if keys is not None else pd.array([], dtype=object)
+        # An explicit dtype: DataFrame() would infer "str" from object values.
+        out[cfg.key] = (
+            pd.Series(keys.take(pane_key).array, dtype=keys.dtype)
+            if keys is not None
+            else pd.Series([], dtype=object)
+        )
     if cfg.partitions is not None:
         out["partition"] = key_partition[pane_key].astype(np.int64) if n_panes else np.empty(0, np.int64)
     start = w_start[pane_gid]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._kernels import reduce_groups
+from mdwindow._kernels import reduce_groups, vwap_parts
 
 #: Aggregation names accepted in ``agg={"out": (column, name)}``.
 AGG_FUNCS = (
@@ -93,8 +93,7 @@ def make_plan(agg: Any, *, price: str, size: str, key: str | None) -> AggPlan:
             )
         if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str)):
             raise TypeError(
-                f"agg[{name!r}]: got {spec!r}; give a pair (column, func), "
-                "e.g. ('price', 'max')"
+                f"agg[{name!r}]: got {spec!r}; give a pair (column, func), e.g. ('price', 'max')"
             )
         column, func = spec
         if isinstance(func, str):
@@ -168,9 +167,7 @@ def aggregate(
 def _vwap(columns, names, pane, n_panes) -> np.ndarray:
     price = np.asarray(columns[names[0]], dtype=np.float64)
     size = np.asarray(columns[names[1]], dtype=np.float64)
-    both = ~(np.isnan(price) | np.isnan(size))
-    notional = np.bincount(pane[both], weights=(price * size)[both], minlength=n_panes)
-    volume = np.bincount(pane[both], weights=size[both], minlength=n_panes)
+    notional, volume = vwap_parts(pane, n_panes, price, size)
     vwap = np.full(n_panes, np.nan)
     np.divide(notional, volume, out=vwap, where=volume != 0)
     return vwap

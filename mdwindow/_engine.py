@@ -19,11 +19,13 @@ import pandas as pd
 
 from mdwindow._aggregate import AggPlan, aggregate, make_plan
 from mdwindow._kernels import (
+    classify_rows,
+    dense_window_ids,
+    emission_order,
     first_reaching,
     group_rows,
     last_at_or_before,
     prefix_lengths,
-    scan_maxima,
 )
 from mdwindow._time import INT64_MAX, NEG_INF, event_times, utc_array
 from mdwindow.hashing import HASHES, partition_ids_for_uniques
@@ -34,7 +36,6 @@ STATUSES = ("on_time", "late", "dropped", "rejected")
 TIMINGS = ("on_time", "late", "final", "partial", "pending")
 REASONS = ("missing_time", "missing_key", "time_out_of_range")
 ON_TIME, LATE, DROPPED, REJECTED = range(4)
-_U64 = np.uint64
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ def make_config(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed: got {seed!r}; give an integer seed")
     if hash == "kafka" and seed != 0:
-        raise ValueError("seed: Kafka's partitioner has a fixed seed; leave seed=0 with hash='kafka'")
+        raise ValueError(
+            "seed: Kafka's partitioner has a fixed seed; leave seed=0 with hash='kafka'"
+        )
     if arrival_time is not None and not isinstance(arrival_time, str):
         raise TypeError(f"arrival_time: got {arrival_time!r}; give a column name or None")
     if policy.scope != "global" and key is None:
@@ -237,6 +240,12 @@ def prepare(cfg: Config, state: State, frame: pd.DataFrame) -> _Prepared:
     order = None
     stamp = None
     if cfg.arrival_time is not None:
+        if _time_kind(frame, cfg.arrival_time) != "datetime":
+            raise TypeError(
+                f"arrival_time: column {cfg.arrival_time!r} holds "
+                f"{frame[cfg.arrival_time].dtype} values, not datetimes; convert it first, "
+                f"e.g. pd.to_datetime(frame[{cfg.arrival_time!r}], utc=True)"
+            )
         stamp_raw, stamp_oor = event_times(frame, cfg.arrival_time, None)
         if ((stamp_raw == NEG_INF) & ~stamp_oor).any():
             missing = int(((stamp_raw == NEG_INF) & ~stamp_oor).sum())
@@ -296,9 +305,7 @@ def _concat_rows(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(values, np.ndarray) and isinstance(before, np.ndarray):
             out[name] = np.concatenate([before, values])
         else:
-            out[name] = pd.concat(
-                [pd.Series(before), pd.Series(values)], ignore_index=True
-            ).array
+            out[name] = pd.concat([pd.Series(before), pd.Series(values)], ignore_index=True).array
     return out
 
 
@@ -320,14 +327,14 @@ def key_codes(cfg: Config, state: State, prepared: _Prepared):
         keys = state.keys if state.keys is not None else pd.Index([None], dtype=object)
         return np.zeros(prepared.n, np.int64), keys, state.key_partition
     codes, uniques = pd.factorize(prepared.keys, use_na_sentinel=True)
-    codes = codes.astype(np.int64)
+    codes = codes.astype(np.int64, copy=False)
     # Keep the input's dtype: pd.Index would infer "str" from object arrays.
     uniques = pd.Index(uniques, dtype=getattr(uniques, "dtype", None), tupleize_cols=False)
     if state.keys is None or len(state.keys) == 0:
         known = np.full(len(uniques), -1, np.int64)
         base_keys = uniques[:0]
     else:
-        known = state.keys.get_indexer(uniques).astype(np.int64)
+        known = state.keys.get_indexer(uniques).astype(np.int64, copy=False)
         base_keys = state.keys
     fresh = known < 0
     n_known = len(base_keys)
@@ -342,22 +349,11 @@ def key_codes(cfg: Config, state: State, prepared: _Prepared):
                 key_partition,
                 partition_ids_for_uniques(
                     uniques[fresh], cfg.partitions, hash=cfg.hash, seed=cfg.seed
-                ).astype(np.int64),
+                ).astype(np.int64, copy=False),
             ]
         )
     mapped = np.where(codes >= 0, known[np.maximum(codes, 0)] if len(known) else -1, -1)
-    return mapped.astype(np.int64), keys, key_partition
-
-
-def _window_starts(cfg: Config, t: np.ndarray):
-    """Window start of each time, and a mask of windows int64 cannot hold."""
-    size, offset = cfg.spec.size_ns, cfg.spec.offset_ns
-    remainder = ((t % size) - offset) % size
-    with np.errstate(over="ignore"):
-        start = t - remainder
-        end = start + size
-    bad = (start > t) | (start == NEG_INF) | (end < start)
-    return start, bad
+    return mapped.astype(np.int64, copy=False), keys, key_partition
 
 
 def _scope_of_keys(cfg: Config, codes: np.ndarray, key_partition: np.ndarray) -> np.ndarray:
@@ -367,7 +363,9 @@ def _scope_of_keys(cfg: Config, codes: np.ndarray, key_partition: np.ndarray) ->
         return codes
     if len(key_partition) == 0:
         return np.full(len(codes), -1, np.int64)
-    return np.where(codes >= 0, key_partition[np.maximum(codes, 0)], -1).astype(np.int64)
+    return np.where(codes >= 0, key_partition[np.maximum(codes, 0)], -1).astype(
+        np.int64, copy=False
+    )
 
 
 def _n_scopes(cfg: Config, keys: pd.Index | None) -> int:
@@ -388,22 +386,17 @@ def _effective(cfg: Config, own: np.ndarray, glob: np.ndarray) -> np.ndarray:
 
 
 def _window_ids(key: np.ndarray, start: np.ndarray, size: int):
-    """Dense ids of (key, start) pairs, ordered by key code then start."""
+    """Dense ids of (key, start) pairs: ``(gid per row, n, key and start per window)``."""
     if len(key) == 0:
         empty = np.empty(0, np.int64)
         return empty, 0, empty, empty
-    lo = start.min()
-    slot = (start - lo) // size  # exact: starts lie on one grid
-    n_slots = int(slot.max()) + 1
+    lo, hi = int(start.min()), int(start.max())
+    n_slots = (hi - lo) // size + 1  # exact: starts lie on one grid
     n_keys = int(key.max()) + 1
     if n_keys * n_slots <= max(4 * len(key), 1 << 22):
-        combined = key * n_slots + slot
-        used = np.zeros(n_keys * n_slots, bool)
-        used[combined] = True
-        dense = np.cumsum(used) - 1
-        gid = dense[combined]
-        present = np.flatnonzero(used)
-        return gid, len(present), present // n_slots, lo + (present % n_slots) * size
+        gid, w_key, w_slot = dense_window_ids(key, start, lo, size, n_slots, n_keys)
+        return gid, len(w_key), w_key, lo + w_slot * size
+    # Sparse (key, start) pairs over a wide range: let pandas hash them.
     frame = pd.DataFrame({"k": key, "s": start})
     grouped = frame.groupby(["k", "s"], sort=True)
     gid = grouped.ngroup().to_numpy(np.int64)
@@ -452,42 +445,24 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
     arrival = base + np.arange(n, dtype=np.int64)
 
     codes, keys, key_partition = key_codes(cfg, state, prepared)
-    missing_time = t == NEG_INF
-    missing_key = codes < 0
-    start, bad_window = _window_starts(cfg, t)
-    out_of_range = prepared.out_of_range | (~missing_time & bad_window)
-    reason = np.full(n, -1, np.int8)
-    reason[missing_key] = 1
-    reason[missing_time] = 0
-    reason[out_of_range] = 2
-    valid = reason < 0
-
     scope = _scope_of_keys(cfg, codes, key_partition)
     n_scopes = _n_scopes(cfg, keys)
     scope_max = np.full(n_scopes, NEG_INF, np.int64)
     scope_max[: len(state.scope_max)] = state.scope_max
     state_scope_max = scope_max.copy()
-    own_before, own_after, glob_before, glob_after, own_record, glob_record, global_max = (
-        scan_maxima(t, valid, scope, scope_max, state.global_max)
-    )
-    w_before = _effective(cfg, own_before, glob_before)
-    w_after = _effective(cfg, own_after, glob_after)
-    no_scope = scope < 0
-    w_before[no_scope] = NEG_INF
-    w_after[no_scope] = NEG_INF
-
-    end = start + np.where(valid, size, 0)
-    on_time = valid & (w_before < end)
-    behind = (w_before.view(_U64) - end.view(_U64)).astype(_U64)
-    late = valid & ~on_time & (behind < _U64(lateness))
-    dropped = valid & ~on_time & ~late
-    status = np.full(n, REJECTED, np.int8)
-    status[on_time] = ON_TIME
-    status[late] = LATE
-    status[dropped] = DROPPED
+    idle = cfg.policy.idle_ns
+    (
+        start, reason, status, w_before, w_after, late_by,
+        own_after, glob_after, own_record, glob_record, global_max,
+    ) = classify_rows(
+        t, prepared.out_of_range.view(np.int8), scope, codes < 0, scope_max, state.global_max,
+        size, cfg.spec.offset_ns, cfg.policy.lag_ns, -1 if idle is None else idle, lateness,
+    )  # fmt: skip
+    late = status == LATE
+    dropped = status == DROPPED
 
     # Rows of open windows: those kept from earlier chunks, then this chunk's accepted ones.
-    accepted = np.flatnonzero(on_time | late)
+    accepted = np.flatnonzero(status <= LATE)
     new_rows: dict[str, Any] = {
         "key": np.maximum(codes[accepted], 0),
         "start": start[accepted],
@@ -497,7 +472,9 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
     }
     frame_positions = accepted if prepared.order is None else prepared.order[accepted]
     for column in cfg.plan.columns:
-        values = frame[column].array
+        series = frame[column]
+        # numpy columns stay numpy so the compiled reductions can take them.
+        values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
         new_rows["col:" + column] = values.take(frame_positions) if len(accepted) else values[:0]
     rows = _concat_rows(state.open_rows or _empty_rows(cfg), new_rows)
 
@@ -512,7 +489,6 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
     offsets, ordered = group_rows(record_rows, scope, n_scopes)
     own_level = _sat_sub(own_after, cfg.policy.lag_ns)
     glob_rows = np.flatnonzero(glob_record)
-    idle = cfg.policy.idle_ns
     glob_level = (
         _sat_sub(_sat_sub(glob_after, cfg.policy.lag_ns), idle) if idle is not None else None
     )
@@ -522,14 +498,22 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
         if glob_level is not None and len(glob_rows):
             steps = glob_level[glob_rows]
             pos = np.searchsorted(steps, threshold, side="left")
-            via_global = np.where(pos < len(glob_rows), glob_rows[np.minimum(pos, len(glob_rows) - 1)], n)
+            via_global = np.where(
+                pos < len(glob_rows), glob_rows[np.minimum(pos, len(glob_rows) - 1)], n
+            )
             found = np.minimum(found, via_global)
         return found
 
     def watermark_at(rows_at: np.ndarray, scopes: np.ndarray) -> np.ndarray:
         """Effective watermark of each scope right after chunk row ``rows_at``."""
-        last = last_at_or_before(offsets, ordered, scopes, rows_at)
-        own = np.where(last >= 0, own_after[np.maximum(last, 0)], state_scope_max[scopes])
+        own = own_after[rows_at]
+        elsewhere = scope[rows_at] != scopes
+        if elsewhere.any():
+            # Closed through the global watermark (idle timeout) by another scope's row.
+            last = last_at_or_before(offsets, ordered, scopes[elsewhere], rows_at[elsewhere])
+            own[elsewhere] = np.where(
+                last >= 0, own_after[np.maximum(last, 0)], state_scope_max[scopes[elsewhere]]
+            )
         return _effective(cfg, own, glob_after[rows_at])
 
     close_at = first_at_least(_sat_add(w_end, lateness), w_scope)
@@ -579,7 +563,7 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
         panes_upto.append(rows["arrival"][late_rows])
         panes_row.append(local)
         panes_timing.append(np.full(len(late_gid), TIMINGS.index("late"), np.int8))
-        panes_revision.append(w_has_on_time[late_gid].astype(np.int64) + earlier_late)
+        panes_revision.append(w_has_on_time[late_gid].astype(np.int64, copy=False) + earlier_late)
         panes_wm.append(w_after[local])
 
     pane_gid = np.concatenate(panes_gid)
@@ -621,7 +605,9 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
             if prepared.arrival_stamp is not None and n
             else state.last_arrival_time
         ),
-        time_kind=state.time_kind if (state.time_kind is not None or n == 0) else prepared.time_kind,
+        time_kind=state.time_kind
+        if (state.time_kind is not None or n == 0)
+        else prepared.time_kind,
         _key_rank=rank_cache._key_rank,
     )
     if new_state.time_kind is None and n:
@@ -629,7 +615,7 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
 
     output = ChunkOutput(
         windows=windows,
-        late=_late_frame(cfg, frame, prepared, arrival, start, size, lateness, w_before, dropped),
+        late=_late_frame(frame, prepared, arrival, start, size, w_before, late_by, dropped),
         rejected=_rejected_frame(frame, prepared, arrival, reason),
         trace=_trace_frame(frame, prepared, arrival, start, w_before, w_after, status),
     )
@@ -640,7 +626,7 @@ def _emission_order(row: np.ndarray, start: np.ndarray, rank: np.ndarray) -> np.
     """Order of panes by (emit row, window start, key)."""
     if len(row) <= 1:
         return np.arange(len(row))
-    return np.lexsort((rank, start, row))
+    return emission_order(row, int(row.max()), start, rank)
 
 
 def _replicate(gid: np.ndarray, arrival: np.ndarray, n_windows: int, pane_gid, pane_upto):
@@ -650,13 +636,6 @@ def _replicate(gid: np.ndarray, arrival: np.ndarray, n_windows: int, pane_gid, p
     """
     if len(pane_gid) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    if np.all(pane_upto == INT64_MAX):
-        # Whole windows, each emitted once: take every row once.
-        pane_of_window = np.full(n_windows, -1, np.int64)
-        pane_of_window[pane_gid] = np.arange(len(pane_gid))
-        member = pane_of_window[gid]
-        rows = np.flatnonzero(member >= 0)
-        return rows, member[rows]
     offsets, ordered = group_rows(np.arange(len(gid), dtype=np.int64), gid, n_windows)
     lengths = prefix_lengths(offsets, ordered, arrival, pane_gid, pane_upto)
     pane_ids = np.repeat(np.arange(len(pane_gid), dtype=np.int64), lengths)
@@ -667,7 +646,9 @@ def _replicate(gid: np.ndarray, arrival: np.ndarray, n_windows: int, pane_gid, p
 
 
 def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(categories))
+    return pd.Categorical.from_codes(
+        codes.astype(np.int8, copy=False), categories=list(categories)
+    )
 
 
 def _pane_frame(
@@ -689,15 +670,29 @@ def _pane_frame(
 ) -> pd.DataFrame:
     """Aggregate the rows of each pane and lay out a ``windows``-style frame."""
     n_panes = len(pane_gid)
-    row_index, pane_of_row = _replicate(gid, rows["arrival"], n_windows, pane_gid, pane_upto)
-    columns = {c: rows["col:" + c][row_index] for c in cfg.plan.columns}
-    values = aggregate(
-        cfg.plan, columns, pane_of_row, n_panes, rows["t"][row_index], rows["arrival"][row_index]
-    )
-    count = np.bincount(pane_of_row, minlength=n_panes).astype(np.int64)
-    late_count = np.bincount(
-        pane_of_row, weights=rows["late"][row_index], minlength=n_panes
-    ).astype(np.int64)
+    if np.all(pane_upto == INT64_MAX):
+        # Whole windows: aggregate every window in place, then pick the panes.
+        columns = {c: rows["col:" + c] for c in cfg.plan.columns}
+        values = aggregate(cfg.plan, columns, gid, n_windows, rows["t"], rows["arrival"])
+        values = {name: v[pane_gid] for name, v in values.items()}
+        count = np.bincount(gid, minlength=n_windows)[pane_gid].astype(np.int64, copy=False)
+        late_count = np.bincount(gid, weights=rows["late"], minlength=n_windows)[pane_gid]
+    else:
+        row_index, pane_of_row = _replicate(
+            gid, rows["arrival"], n_windows, pane_gid, pane_upto
+        )
+        columns = {c: rows["col:" + c][row_index] for c in cfg.plan.columns}
+        values = aggregate(
+            cfg.plan,
+            columns,
+            pane_of_row,
+            n_panes,
+            rows["t"][row_index],
+            rows["arrival"][row_index],
+        )
+        count = np.bincount(pane_of_row, minlength=n_panes).astype(np.int64, copy=False)
+        late_count = np.bincount(pane_of_row, weights=rows["late"][row_index], minlength=n_panes)
+    late_count = late_count.astype(np.int64)
     out: dict[str, Any] = {}
     pane_key = w_key[pane_gid]
     if cfg.key is not None:
@@ -708,7 +703,11 @@ def _pane_frame(
             else pd.Series([], dtype=object)
         )
     if cfg.partitions is not None:
-        out["partition"] = key_partition[pane_key].astype(np.int64) if n_panes else np.empty(0, np.int64)
+        out["partition"] = (
+            key_partition[pane_key].astype(np.int64, copy=False)
+            if n_panes
+            else np.empty(0, np.int64)
+        )
     start = w_start[pane_gid]
     out["window_start"] = utc_array(start)
     out["window_end"] = utc_array(start + cfg.spec.size_ns)
@@ -716,33 +715,32 @@ def _pane_frame(
     out["count"] = count
     out["late_count"] = late_count
     out["timing"] = _categorical(timing, TIMINGS)
-    out["revision"] = revision.astype(np.int64)
-    out["emit_row"] = emit_row.astype(np.int64)
+    out["revision"] = revision.astype(np.int64, copy=False)
+    out["emit_row"] = emit_row.astype(np.int64, copy=False)
     wm = emit_watermark if emit_watermark is not None else np.full(n_panes, NEG_INF, np.int64)
     out["emit_watermark"] = utc_array(wm)
     if cfg.arrival_time is not None:
         stamps = emit_time if emit_time is not None else np.full(n_panes, NEG_INF, np.int64)
         out["emit_time"] = utc_array(stamps)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)
 
 
-def _original_rows(frame: pd.DataFrame, prepared: _Prepared, positions: np.ndarray) -> pd.DataFrame:
+def _original_rows(
+    frame: pd.DataFrame, prepared: _Prepared, positions: np.ndarray
+) -> pd.DataFrame:
     """Rows of the input at arrival positions, original columns and index."""
     at = positions if prepared.order is None else prepared.order[positions]
     return frame.iloc[at]
 
 
-def _late_frame(cfg, frame, prepared, arrival, start, size, lateness, w_before, dropped):
+def _late_frame(frame, prepared, arrival, start, size, w_before, late_by, dropped):
     positions = np.flatnonzero(dropped)
     out = _original_rows(frame, prepared, positions).copy()
-    behind = (w_before[positions].view(_U64) - (start[positions] + size).view(_U64)).astype(_U64)
-    late_by = behind - _U64(lateness)
-    late_by = np.where(late_by > _U64(INT64_MAX), _U64(INT64_MAX), late_by).astype(np.int64)
     out["arrival"] = arrival[positions]
     out["window_start"] = utc_array(start[positions])
     out["window_end"] = utc_array(start[positions] + size)
     out["watermark"] = utc_array(w_before[positions])
-    out["late_by"] = pd.array(late_by.view("timedelta64[ns]"))
+    out["late_by"] = pd.array(late_by[positions].view("timedelta64[ns]"))
     return out
 
 
@@ -757,10 +755,12 @@ def _rejected_frame(frame, prepared, arrival, reason):
 def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
     """One row per input row, in input order, aligned with the input index."""
     n = prepared.n
-    to_input = np.arange(n) if prepared.order is None else prepared.order
-    back = np.empty(n, np.int64)
-    back[to_input] = np.arange(n)
     shown_start = np.where(status == REJECTED, NEG_INF, start)
+    if prepared.order is None:
+        back = slice(None)
+    else:
+        back = np.empty(n, np.int64)
+        back[prepared.order] = np.arange(n)
     return pd.DataFrame(
         {
             "arrival": arrival[back],
@@ -770,6 +770,7 @@ def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
             "status": _categorical(status[back], STATUSES),
         },
         index=frame.index,
+        copy=False,
     )
 
 

@@ -132,8 +132,15 @@ def to_utc(values: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(np.asarray(values, dtype=np.int64).view("datetime64[ns]"), tz="UTC")
 
 
+_UTC = pd.DatetimeTZDtype("ns", "UTC")
+
+
 def utc_array(values: np.ndarray) -> pd.arrays.DatetimeArray:
     """int64 nanoseconds -> a ``datetime64[ns, UTC]`` array (NEG_INF is NaT)."""
-    return pd.array(to_utc(values))
-
-
+    nanos = np.asarray(values, dtype=np.int64).view("datetime64[ns]")
+    try:
+        # Wrapping UTC nanoseconds needs no conversion; the public constructors
+        # localise value by value, which costs a pass over millions of rows.
+        return pd.arrays.DatetimeArray._simple_new(nanos, dtype=_UTC)
+    except (AttributeError, TypeError):  # pragma: no cover - other pandas versions
+        return pd.array(nanos, dtype=_UTC)

@@ -119,16 +119,16 @@ def dumps(cfg: Config, state: State, *, finished: bool, template: pd.DataFrame |
     sections: dict[str, bytes] = {}
     if state.keys is not None:
         sections["keys"] = _table_bytes(pd.DataFrame({"key": state.keys}))
-    sections["scopes"] = _table_bytes(
-        pd.DataFrame({"max": state.scope_max.astype(np.int64)})
-    )
+    sections["scopes"] = _table_bytes(pd.DataFrame({"max": state.scope_max.astype(np.int64)}))
     sections["key_partition"] = _table_bytes(
         pd.DataFrame({"partition": state.key_partition.astype(np.int64)})
     )
     rows = state.open_rows
     if rows is not None:
         sections["open_rows"] = _table_bytes(
-            pd.DataFrame({name: pd.Series(values) for name, values in rows.items() if values is not None})
+            pd.DataFrame(
+                {name: pd.Series(values) for name, values in rows.items() if values is not None}
+            )
         )
     if template is not None:
         sections["template"] = _table_bytes(template.iloc[:0].reset_index(drop=True))
@@ -198,7 +198,9 @@ def loads(data: bytes, *, agg: Any = None):
             elif name == "late":
                 rows[name] = column.to_numpy(bool)
             else:
-                rows[name] = column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+                rows[name] = (
+                    column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+                )
         for column in cfg.plan.columns:
             rows.setdefault("col:" + column, None)
     state = State(

@@ -180,9 +180,7 @@ price, size, **policy_keywords
         if cfg.scope == "key":
             index = state.keys if state.keys is not None else pd.Index([], dtype=object)
             return pd.Series(stamps, index=pd.Index(index, name=cfg.key), name="watermark")
-        return pd.Series(
-            stamps, index=pd.RangeIndex(n, name="partition"), name="watermark"
-        )
+        return pd.Series(stamps, index=pd.RangeIndex(n, name="partition"), name="watermark")
 
     @property
     def open_windows(self) -> int:

@@ -71,8 +71,7 @@ class WindowResult:
     def _repr_html_(self) -> str:
         items = self.summary()
         cells = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td>{v:.4%}</td></tr>"
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v:.4%}</td></tr>"
             if k == "drop_rate" and v == v
             else f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>"
             for k, v in items.items()

@@ -105,9 +105,7 @@ class WatermarkPolicy:
         if lag < 0:
             raise ValueError(f"lag: got {pd.Timedelta(lag)}; the lag must be >= 0")
         if lateness < 0:
-            raise ValueError(
-                f"allowed_lateness: got {pd.Timedelta(lateness)}; it must be >= 0"
-            )
+            raise ValueError(f"allowed_lateness: got {pd.Timedelta(lateness)}; it must be >= 0")
         if self.scope not in SCOPES:
             raise ValueError(
                 f"scope: got {self.scope!r}; choose one of {', '.join(map(repr, SCOPES))}"

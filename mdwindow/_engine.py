@@ -206,6 +206,17 @@ def _require_columns(cfg: Config, frame: pd.DataFrame) -> None:
             raise KeyError(
                 f"{role}: column {column!r} is not in the frame (columns: {available}); {hint}"
             )
+    clashes = [c for c in ADDED_COLUMNS if c in frame.columns]
+    if clashes:
+        raise ValueError(
+            f"ticks: column(s) {clashes} would be overwritten by the columns that the late "
+            "and rejected frames add; rename them first, e.g. "
+            f"ticks.rename(columns={{{clashes[0]!r}: {clashes[0] + '_in'!r}}})"
+        )
+
+
+#: Columns that ``late``, ``rejected`` add to the input's own columns.
+ADDED_COLUMNS = ("arrival", "window_start", "window_end", "watermark", "late_by", "reason")
 
 
 def _time_kind(frame: pd.DataFrame, column: str) -> str:
@@ -678,9 +689,7 @@ def _pane_frame(
         count = np.bincount(gid, minlength=n_windows)[pane_gid].astype(np.int64, copy=False)
         late_count = np.bincount(gid, weights=rows["late"], minlength=n_windows)[pane_gid]
     else:
-        row_index, pane_of_row = _replicate(
-            gid, rows["arrival"], n_windows, pane_gid, pane_upto
-        )
+        row_index, pane_of_row = _replicate(gid, rows["arrival"], n_windows, pane_gid, pane_upto)
         columns = {c: rows["col:" + c][row_index] for c in cfg.plan.columns}
         values = aggregate(
             cfg.plan,

@@ -116,7 +116,7 @@ def reference(
 ) -> dict[str, list]:
     spec = TumblingWindowSpec.coerce(spec)
     policy = WatermarkPolicy(lag, allowed_lateness, scope, idle_timeout)
-    S, O = spec.size_ns, spec.offset_ns
+    S, OFFSET = spec.size_ns, spec.offset_ns
     LAG, L = policy.lag_ns, policy.lateness_ns
     IDLE = policy.idle_ns
     if agg is None:
@@ -190,9 +190,7 @@ def reference(
         rec["emit_row"] = emit_row
         rec["emit_watermark"] = emit_wm
         if arrival_time is not None:
-            rec["emit_time"] = (
-                arrival_stamp[order[emit_row]] if emit_row < n else None
-            )
+            rec["emit_time"] = arrival_stamp[order[emit_row]] if emit_row < n else None
         w["panes"] += 1
         return rec
 
@@ -207,7 +205,7 @@ def reference(
         elif key is not None and _missing(k):
             reason = "missing_key"
         else:
-            start = O + ((t - O) // S) * S
+            start = OFFSET + ((t - OFFSET) // S) * S
             if start < INT64_MIN + 1 or start + S > INT64_MAX:
                 reason = "time_out_of_range"
         # A missing key has no key or partition scope, but the global one exists.

@@ -26,10 +26,14 @@ def tick_frames(draw, *, max_rows: int = 40, allow_invalid: bool = True):
     missing_time = [False] * n
     missing_key = [False] * n
     if allow_invalid and n and draw(st.booleans()):
-        missing_time = draw(st.lists(st.sampled_from([False] * 9 + [True]), min_size=n, max_size=n))
+        missing_time = draw(
+            st.lists(st.sampled_from([False] * 9 + [True]), min_size=n, max_size=n)
+        )
         missing_key = draw(st.lists(st.sampled_from([False] * 9 + [True]), min_size=n, max_size=n))
     prices = draw(
-        st.lists(st.sampled_from([10.0, 10.5, 11.0, 9.75, 12.25, float("nan")]), min_size=n, max_size=n)
+        st.lists(
+            st.sampled_from([10.0, 10.5, 11.0, 9.75, 12.25, float("nan")]), min_size=n, max_size=n
+        )
     )
     sizes = draw(st.lists(st.sampled_from([100, 200, 300, 500, 1000]), min_size=n, max_size=n))
     ns = np.array(times, dtype=np.int64) * unit
@@ -58,7 +62,12 @@ AGGS = [
     None,
     "ohlcv",
     {"first": ("price", "first"), "last": ("price", "last"), "n": ("size", "count")},
-    {"hi": ("price", "max"), "lo": ("size", "min"), "total": ("size", "sum"), "avg": ("price", "mean")},
+    {
+        "hi": ("price", "max"),
+        "lo": ("size", "min"),
+        "total": ("size", "sum"),
+        "avg": ("price", "mean"),
+    },
     {"med": ("price", "median"), "sd": ("size", "std"), "uniq": ("price", "nunique")},
     {"spread": ("price", lambda s: s.max() - s.min())},
 ]

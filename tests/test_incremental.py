@@ -29,7 +29,9 @@ def concat(parts: list[pd.DataFrame], ignore_index: bool) -> pd.DataFrame:
 
 def run_in_chunks(ticks, spec, bounds, **opts):
     windower = Windower(spec, **opts)
-    results = [windower.push(ticks.iloc[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    results = [
+        windower.push(ticks.iloc[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
     results.append(windower.flush())
     return {
         "windows": concat([r.windows for r in results], ignore_index=True),
@@ -71,13 +73,22 @@ def test_any_split_equals_batch(data, ticks, opts):
 
 def test_split_inside_run_of_equal_timestamps():
     ts = pd.to_datetime([1, 1, 1, 1, 3, 3, 3, 0, 5], unit="s", utc=True)
-    ticks = pd.DataFrame({"ts": ts, "symbol": list("ABABABABA"), "price": np.arange(9.0), "size": 100})
+    ticks = pd.DataFrame(
+        {"ts": ts, "symbol": list("ABABABABA"), "price": np.arange(9.0), "size": 100}
+    )
     for emit in ("final", "updates"):
-        batch = tumbling_windows(ticks, "2s", lag="1s", allowed_lateness="1s", agg="ohlcv", emit=emit)
+        batch = tumbling_windows(
+            ticks, "2s", lag="1s", allowed_lateness="1s", agg="ohlcv", emit=emit
+        )
         for cut in range(len(ticks) + 1):
             chunked = run_in_chunks(
-                ticks, "2s", [0, cut, cut, len(ticks)],
-                lag="1s", allowed_lateness="1s", agg="ohlcv", emit=emit,
+                ticks,
+                "2s",
+                [0, cut, cut, len(ticks)],
+                lag="1s",
+                allowed_lateness="1s",
+                agg="ohlcv",
+                emit=emit,
             )
             assert_same_as_batch(chunked, batch)
 

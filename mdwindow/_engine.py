@@ -93,7 +93,7 @@ def make_config(
         or partitions < 1
     ):
         raise ValueError(
-            f"partitions: got {partitions!r}; give a whole number >= 1, or None for no partitioning"
+            f"partitions: got {partitions!r}; give a whole number >= 1 (or None: no partitions)"
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed: got {seed!r}; give an integer seed")

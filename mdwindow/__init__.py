@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from mdwindow.hashing import hash_partition, partition_balance, partition_ids
+from mdwindow.incremental import Windower
 from mdwindow.result import WindowResult
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.windows import tumbling_windows
@@ -18,6 +19,7 @@ __all__ = [
     "TumblingWindowSpec",
     "WatermarkPolicy",
     "WindowResult",
+    "Windower",
     "__version__",
     "hash_partition",
     "partition_balance",

@@ -27,6 +27,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "seed": 20240301,
         "duration": "30min",
         "bad_row_rate": 0.0005,
+        "lagging_symbols": 3,
     },
     # Two minutes of 8 symbols, small enough to read by eye; stalls are made
     # frequent so that even this short stretch contains a few.

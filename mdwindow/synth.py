@@ -118,6 +118,7 @@ def generate_ticks(
     venues: Sequence[str] = DEFAULT_VENUES,
     lagging_venue: str | None = "IEXG",
     venue_lag: TimedeltaLike = "1.5s",
+    lagging_symbols: int = 0,
     delay_median: TimedeltaLike = "3ms",
     delay_sigma: float = 0.5,
     stall_rate: float = 1 / 300,
@@ -168,6 +169,11 @@ def generate_ticks(
         Venue whose feed runs ``venue_lag`` behind the others; None for none.
     venue_lag : timedelta-like, default "1.5s"
         Extra delay of every print from ``lagging_venue``.
+    lagging_symbols : int, default 0
+        How many symbols (the least active ones) print only through
+        ``lagging_venue``: their whole feed runs ``venue_lag`` behind, so a
+        global watermark, driven by the other symbols, drops their ticks while
+        per-symbol watermarks keep them.
     delay_median : timedelta-like, default "3ms"
         Median of the lognormal network delay.
     delay_sigma : float, default 0.5
@@ -281,6 +287,16 @@ def generate_ticks(
     sizes = _sizes(size_rng, n_events, lot_size, size_exponent, odd_lot_rate)
 
     venue_codes = venue_rng.integers(0, len(venue_names), n_events, dtype=np.int8)
+    lagging_symbols = _check_count(lagging_symbols, "lagging_symbols")
+    if lagging_symbols > len(names) or (lagging_symbols and lagging_venue is None):
+        raise ValueError(
+            f"lagging_symbols must be at most the number of symbols ({len(names)}) and needs "
+            f"a lagging_venue, got {lagging_symbols!r}."
+        )
+    if lagging_symbols:
+        # Drawn after the venues, so other parameters keep their random streams.
+        only_lagging = symbol_codes >= len(names) - lagging_symbols
+        venue_codes[only_lagging] = venue_names.index(lagging_venue)
     venue_lags_ns = np.zeros(len(venue_names), dtype=np.int64)
     if lagging_venue is not None:
         venue_lags_ns[venue_names.index(lagging_venue)] = venue_lag_ns

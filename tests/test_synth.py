@@ -370,3 +370,20 @@ def test_csv_sample_matches_readme_and_generator() -> None:
     assert stored["ts"].dtype == "datetime64[ns, UTC]"
     regenerated = load_make_samples().sample_frame(path.name)
     pd.testing.assert_frame_equal(stored, regenerated, check_dtype=False)
+
+
+def test_lagging_symbols_print_only_through_the_lagging_venue():
+    ticks = generate_ticks(20_000, symbols=10, seed=5, duration="10min", lagging_symbols=2)
+    venues = ticks.dropna(subset=["symbol"]).groupby("symbol")["venue"].unique()
+    only_lagging = [s for s, v in venues.items() if list(v) == ["IEXG"]]
+    assert len(only_lagging) == 2
+    # They are the two least active symbols, and their feed runs behind.
+    counts = ticks["symbol"].value_counts()
+    assert set(only_lagging) == set(counts.index[-2:])
+    delay = (ticks["recv_ts"] - ticks["ts"]).dt.total_seconds()
+    assert delay[ticks["symbol"].isin(only_lagging)].median() > 1.4
+
+
+def test_lagging_symbols_needs_a_lagging_venue():
+    with pytest.raises(ValueError, match="lagging_symbols"):
+        generate_ticks(100, symbols=5, lagging_venue=None, lagging_symbols=1)

@@ -59,6 +59,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "seed": 20240301,
     "duration": "30min",
     "bad_row_rate": 0.0005,
+    "lagging_symbols": 3,
 }
 DEMO_OUT = Path("mdwindow-demo")
 #: Options of the demo, as ``mdwindow window`` flags without the dashes.

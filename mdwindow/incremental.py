@@ -146,6 +146,10 @@ price, size, **policy_keywords
             columns = {self._config.time: pd.Series([], dtype="datetime64[ns, UTC]")}
             if self._config.key is not None:
                 columns[self._config.key] = pd.Series([], dtype=object)
+            for column in self._config.plan.columns:
+                columns[column] = pd.Series([], dtype=np.float64)
+            if self._config.arrival_time is not None:
+                columns[self._config.arrival_time] = pd.Series([], dtype="datetime64[ns, UTC]")
             template = pd.DataFrame(columns)
         output, _ = process_chunk(self._config, self._state, template.iloc[:0])
         return output

@@ -248,3 +248,11 @@ def test_state_stays_flat_over_a_long_replay():
     assert late < 3 * early, sizes
     assert max(sizes) < 5_000_000, sizes
     assert w.open_windows < 20 * 40
+
+
+@pytest.mark.parametrize("agg", [None, "ohlcv", {"first_venue": ("venue", "first")}])
+def test_flush_without_any_push_gives_empty_frames(agg):
+    w = Windower("5s", agg=agg, arrival_time="recv")
+    end = w.flush()
+    assert end.windows.empty and end.pending.empty and end.late.empty and end.trace.empty
+    assert "window_start" in end.pending.columns

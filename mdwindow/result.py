@@ -51,6 +51,17 @@ class WindowResult:
     rejected: pd.DataFrame
     trace: pd.DataFrame
 
+    @property
+    def plot(self) -> Any:
+        """Plots of this result: ``result.plot.watermark(ticks)``, ``result.plot.late_drops()``.
+
+        Thin forwards to :func:`mdwindow.plotting.plot_watermark` and
+        :func:`mdwindow.plotting.plot_late_drops`.
+        """
+        from mdwindow.plotting import WindowResultPlot
+
+        return WindowResultPlot(self)
+
     def summary(self) -> dict[str, Any]:
         """Counts of rows by status, windows and pending windows, and the drop rate.
 

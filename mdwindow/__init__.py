@@ -6,8 +6,17 @@ from importlib.metadata import PackageNotFoundError, version
 
 from mdwindow.hashing import hash_partition, partition_balance, partition_ids
 from mdwindow.incremental import Windower
+from mdwindow.plotting import (
+    STATUS_COLORS,
+    plot_lag_tradeoff,
+    plot_late_drops,
+    plot_partition_balance,
+    plot_watermark,
+)
+from mdwindow.report import write_report
 from mdwindow.result import WindowResult
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.sweep import sweep
 from mdwindow.windows import tumbling_windows
 
 try:
@@ -16,6 +25,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "STATUS_COLORS",
     "TumblingWindowSpec",
     "WatermarkPolicy",
     "WindowResult",
@@ -24,5 +34,11 @@ __all__ = [
     "hash_partition",
     "partition_balance",
     "partition_ids",
+    "plot_lag_tradeoff",
+    "plot_late_drops",
+    "plot_partition_balance",
+    "plot_watermark",
+    "sweep",
     "tumbling_windows",
+    "write_report",
 ]

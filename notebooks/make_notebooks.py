@@ -24,6 +24,297 @@ def notebook(name: str, cells: list[tuple[str, str]]) -> None:
     NOTEBOOKS[name] = cells
 
 
+SETUP = """from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import mdwindow as mw
+
+data = Path("..") / "data" if Path("../data").exists() else Path("data")
+ticks = pd.read_parquet(data / "ticks_sample.parquet")"""
+
+notebook(
+    "01_quickstart",
+    [
+        (
+            "md",
+            """# Quick start: from ticks to windows, with every tick accounted for
+
+The bundled sample is 30 minutes of 20 symbols: 300,000 trades with their
+exchange time `ts` and the time they reached us, `recv_ts`. Most arrive a few
+milliseconds after they happened; one venue's feed runs 1.5 s behind; now and
+then a feed stalls for seconds and then delivers a burst of stale ticks. That
+is what makes late data.""",
+        ),
+        ("code", SETUP + "\nticks.head()"),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+print(len(ticks), "ticks,", ticks["symbol"].nunique(), "symbols")
+print((ticks["recv_ts"] - ticks["ts"]).describe().loc[["50%", "max"]].to_string())""",
+        ),
+        (
+            "md",
+            """## Partition by symbol
+
+Keys go to `murmur3(key) mod P`, hashing each distinct symbol once: the same
+partition in every process and on every machine. `hash="kafka"` gives the
+partition Kafka's default partitioner would choose.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+balance = mw.partition_balance(ticks, key="symbol", partitions=4)
+print(balance.to_string(index=False))
+print("max/mean:", round(balance.attrs["max_mean_ratio"], 3))""",
+        ),
+        (
+            "code",
+            """fig, ax = plt.subplots(figsize=(6, 3))
+mw.plot_partition_balance(ticks, key="symbol", partitions=4, ax=ax)
+plt.show()""",
+        ),
+        (
+            "md",
+            """## Window
+
+Five-second windows per symbol (`scope="key"`), a watermark 2 s behind the
+latest event time of each symbol, and 1 s of allowed lateness on top. Arrival
+order is `recv_ts`.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+result = mw.tumbling_windows(
+    ticks, "5s", lag="2s", allowed_lateness="1s", scope="key",
+    agg="ohlcv", arrival_time="recv_ts",
+)
+result.summary()""",
+        ),
+        (
+            "md",
+            """## Read the result frames
+
+`windows` holds the bars in the order they were emitted: `emit_row` is the
+arrival position of the tick after which the window closed, `emit_watermark`
+the watermark then, and `emit_time` its arrival time.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+columns = ["symbol", "window_start", "open", "high", "low", "close", "volume", "count",
+           "late_count", "emit_row"]
+print(result.windows[columns].head(6).to_string(index=False))""",
+        ),
+        (
+            "md",
+            """`late` has every dropped tick with the watermark that dropped it and by
+how much it missed (`late_by`); `rejected` the rows with no time or no
+symbol; `trace` one row per input tick.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+print(result.late[["symbol", "ts", "arrival", "window_end", "watermark", "late_by"]]
+      .head(5).to_string(index=False))
+print(result.rejected["reason"].value_counts().to_string())
+print(result.trace["status"].value_counts().to_string())""",
+        ),
+        (
+            "md",
+            """Every tick is in exactly one place: a window, a pending window, `late`
+or `rejected`.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+accounted = (result.windows["count"].sum() + result.pending["count"].sum()
+             + len(result.late) + len(result.rejected))
+print(accounted == len(ticks))""",
+        ),
+        (
+            "md",
+            """## See the watermark
+
+Event time against arrival for the busiest symbol, zoomed on the densest
+burst of drops: the watermark trails the latest event time by the lag, a
+window closes when the watermark passes its end plus the lateness, and the
+crosses are the ticks that came too late.""",
+        ),
+        (
+            "code",
+            """busiest = ticks["symbol"].value_counts().index[0]
+fig, ax = plt.subplots(figsize=(10, 5))
+mw.plot_watermark(result, ticks, key=busiest, arrival_time="recv_ts", x="time",
+                  arrival_range=(150_000, 156_000), ax=ax)
+plt.show()""",
+        ),
+        (
+            "code",
+            """fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+result.plot.late_drops(by="key", ax=axes[0])
+result.plot.late_drops(by="late_by", ax=axes[1])
+plt.show()""",
+        ),
+    ],
+)
+
+notebook(
+    "02_tuning_lag_and_lateness",
+    [
+        (
+            "md",
+            """# Tuning lag and allowed lateness
+
+A longer lag waits for stragglers: fewer dropped ticks, but every window is
+emitted later. Allowed lateness keeps windows open for corrections after the
+watermark has passed, at the price of revised results. The right setting is a
+trade-off between **completeness** and **latency**, and it depends on the
+feed. `sweep` computes the whole grid from one pass over the data; each row
+equals a separate `tumbling_windows` call.""",
+        ),
+        ("code", SETUP),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+grid = mw.sweep(
+    ticks, "5s",
+    lags=["0s", "100ms", "250ms", "500ms", "1s", "2s", "5s"],
+    lateness=["0s", "1s", "5s"],
+    scope="key", arrival_time="recv_ts",
+)
+view = grid[["lag", "lateness", "dropped", "drop_rate", "incomplete_windows",
+             "latency_median", "latency_p99"]]
+print(view.to_string(index=False))""",
+        ),
+        (
+            "md",
+            """Drops fall quickly up to the venue lag (1.5 s) and then slowly: what is
+left comes from feed stalls of several seconds. Latency grows with the lag
+plus the lateness. Check one grid point against a plain windowing run:""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+one = mw.tumbling_windows(ticks, "5s", lag="1s", allowed_lateness="1s", scope="key",
+                          arrival_time="recv_ts")
+row = grid[(grid["lag"] == pd.Timedelta("1s")) & (grid["lateness"] == pd.Timedelta("1s"))]
+print(one.summary()["dropped"], int(row["dropped"].iloc[0]))""",
+        ),
+        (
+            "code",
+            """fig, ax = plt.subplots(figsize=(8, 4))
+mw.plot_lag_tradeoff(grid, ax=ax)
+plt.show()""",
+        ),
+        (
+            "md",
+            """## The tuner
+
+Sliders for lag and lateness, a window size menu, a scope toggle and a symbol
+picker. Each move redraws the picked symbol's watermark, the late drops and the
+trade-off with the current point marked. What you settle on is kept:
+`tuner.policy` and `tuner.result` carry it back into the notebook.""",
+        ),
+        (
+            "code",
+            """from mdwindow.widgets import tune
+
+tuner = tune(ticks, "5s", lag="1s", scope="key", arrival_time="recv_ts")
+tuner""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+tuner.set(lag="2s", allowed_lateness="1s")
+print(tuner.policy)
+print({k: tuner.summary[k] for k in ("dropped", "late", "windows", "pending")})""",
+        ),
+    ],
+)
+
+notebook(
+    "03_global_vs_per_key_watermarks",
+    [
+        (
+            "md",
+            """# One watermark for the market, or one per symbol?
+
+A global watermark is driven by the most advanced symbol. That is fine when
+every symbol's feed is equally fresh — but in the sample, three thin symbols
+print only through the venue whose feed runs 1.5 s behind. Under a global
+watermark with a 1 s lag, their ticks arrive after the market has moved on and
+are dropped; with one watermark per symbol (`scope="key"`), each symbol waits
+for its own feed.""",
+        ),
+        ("code", SETUP),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+options = dict(lag="1s", allowed_lateness="0s", arrival_time="recv_ts")
+by_scope = {scope: mw.tumbling_windows(ticks, "5s", scope=scope, partitions=4, **options)
+            for scope in ("global", "partition", "key")}
+drops = pd.DataFrame({scope: r.late["symbol"].value_counts() for scope, r in by_scope.items()})
+drops = drops.fillna(0).astype(int).sort_values("global", ascending=False)
+print(drops.head(8).to_string())
+print({scope: r.summary()["dropped"] for scope, r in by_scope.items()})""",
+        ),
+        (
+            "md",
+            """The lagging symbols lose most of their ticks under the global
+watermark and almost none under their own. Their watermark, both ways:""",
+        ),
+        (
+            "code",
+            """lagging = ticks.groupby("symbol")["venue"].nunique().idxmin()
+fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+for ax, scope in zip(axes, ("global", "key")):
+    mw.plot_watermark(by_scope[scope], ticks, key=lagging, arrival_time="recv_ts",
+                      arrival_range=(100_000, 130_000), ax=ax)
+    ax.set_title(f"{lagging}, scope={scope}")
+plt.show()""",
+        ),
+        (
+            "md",
+            """## Idle symbols and `idle_timeout`
+
+The other side of per-symbol watermarks: a symbol that goes quiet holds its
+last windows open, because nothing moves its watermark. `idle_timeout` caps how
+far a symbol's watermark may trail the market's:
+`max(M_symbol - lag, M_market - lag - idle_timeout)`. It is defined in event
+time, so results stay deterministic.
+
+Here the quietest symbols stop trading halfway through (their later ticks are
+removed), and we look at how long their windows wait to be emitted.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+quiet = ticks["symbol"].value_counts().index[-5:]
+halfway = ticks["ts"].min() + pd.Timedelta("15min")
+gappy = ticks[~(ticks["symbol"].isin(quiet) & (ticks["ts"] > halfway))]
+
+def waiting(result):
+    w = result.windows
+    mine = w[w["symbol"].isin(quiet)]
+    return (mine["emit_time"] - mine["window_end"]).max(), len(result.pending)
+
+for idle in (None, "30s", "5s"):
+    r = mw.tumbling_windows(gappy, "5s", scope="key", idle_timeout=idle, **options)
+    longest, pending = waiting(r)
+    print(f"idle_timeout={idle}: longest wait {longest}, pending at the end {pending}")""",
+        ),
+        (
+            "md",
+            """Without a timeout, the quiet symbols' last windows never close: they
+end up pending. A timeout closes them once the market is that far ahead, at a
+cost: a tick of a quiet symbol that then arrives is judged against the
+market's pace.""",
+        ),
+    ],
+)
+
 notebook(
     "04_incremental_replay",
     [
@@ -193,7 +484,11 @@ def build(name: str) -> Path:
     for kind, source in NOTEBOOKS[name]:
         cells.append(new_markdown_cell(source) if kind == "md" else new_code_cell(source))
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     path = HERE / f"{name}.ipynb"
     nbformat.write(nb, path)

@@ -1,0 +1,458 @@
+"""Tuning lag and allowed lateness in a notebook: ``WatermarkTuner`` and ``tune``.
+
+Needs ipywidgets 8 (``pip install "mdwindow[notebook]"``).
+
+An update must feel instant on a million ticks, so the tuner never reruns
+the whole windowing for a slider move:
+
+- the counts (dropped, late, windows, latency) for every (lag, lateness) on
+  the sliders come from one :func:`mdwindow.sweep.sweep` per window size and
+  scope, computed once and cached — the sweep equals separate
+  ``tumbling_windows`` calls, so these are exact;
+- the watermark plot needs only the rows that share the picked symbol's
+  watermark: that symbol's rows under scope "key", its hash partition's rows
+  under scope "partition", every row under scope "global". Only those rows
+  are windowed again (with the same engine).
+
+The figure is a held :class:`matplotlib.figure.Figure` (never pyplot state),
+rendered to PNG into an ``ipywidgets.Image``, so it works without an
+interactive matplotlib backend and can be inspected in tests.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mdwindow.hashing import partition_ids
+from mdwindow.plotting import plot_lag_tradeoff, plot_late_drops, plot_watermark
+from mdwindow.plotting import duration_text
+from mdwindow.result import WindowResult
+from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.sweep import sweep
+from mdwindow.windows import tumbling_windows
+
+__all__ = ["WatermarkTuner", "tune"]
+
+DEFAULT_LAGS = ("0s", "50ms", "100ms", "250ms", "500ms", "1s", "1500ms", "2s", "3s", "5s")
+DEFAULT_LATENESS = ("0s", "100ms", "250ms", "500ms", "1s", "2s", "5s")
+DEFAULT_SIZES = ("1s", "5s", "10s", "30s", "1min")
+SCOPES = ("global", "key", "partition")
+#: Rows of the picked symbol's watermark plot: a zoom keeps a redraw fast and legible.
+ZOOM_ROWS = 3_000
+MAX_POINTS = 3_000
+
+
+def _ipywidgets():
+    try:
+        import ipywidgets
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'mdwindow.widgets needs ipywidgets 8: pip install "mdwindow[notebook]"'
+        ) from None
+    return ipywidgets
+
+
+def _options(values: Any) -> list[tuple[str, pd.Timedelta]]:
+    deltas = sorted({pd.Timedelta(v) for v in values})
+    return [(duration_text(d), d) for d in deltas]
+
+
+class WatermarkTuner:
+    """Sliders for lag and allowed lateness over a frame of ticks, with live plots.
+
+    Parameters
+    ----------
+    ticks : pandas.DataFrame
+        The ticks to tune on (rows in arrival order, or give ``arrival_time``).
+    spec : TumblingWindowSpec or duration
+        The starting window size (and offset); the size can be changed in the widget.
+    time, key, arrival_time, time_unit : str, optional
+        As in :func:`mdwindow.tumbling_windows`.
+    lags, lateness, sizes : sequences of durations, optional
+        The values the sliders and the size menu offer.
+    lag, allowed_lateness : duration, default "1s" and "0s"
+        Where the sliders start (the nearest offered value).
+    scope : {"global", "key", "partition"}, default "key"
+        Starting watermark scope.
+    partitions : int, default 8
+        Hash partitions for scope "partition".
+    symbol : optional
+        The key whose watermark is plotted first (default: the busiest).
+
+    Attributes
+    ----------
+    policy : WatermarkPolicy
+        What the sliders say now.
+    spec : TumblingWindowSpec
+        The window size chosen now.
+    summary : dict
+        Counts of the whole frame under the current settings (as
+        ``WindowResult.summary()``), plus median and p99 emission latency.
+    result : WindowResult
+        The full result of the current settings, computed when first read.
+    figure : matplotlib.figure.Figure
+        The held figure: watermark of the picked symbol, late drops, trade-off.
+    message : str
+        The last problem shown instead of the plots ("" when all is well).
+
+    Examples
+    --------
+    >>> from mdwindow.synth import generate_ticks
+    >>> ticks = generate_ticks(3_000, symbols=3, seed=1, duration="2min")
+    >>> tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="key")
+    >>> tuner.policy.lag
+    Timedelta('0 days 00:00:01')
+    >>> tuner.set(allowed_lateness="500ms")
+    >>> tuner.summary["rows"]
+    3000
+    """
+
+    def __init__(
+        self,
+        ticks: pd.DataFrame,
+        spec: TumblingWindowSpec | Any,
+        *,
+        time: str = "ts",
+        key: str = "symbol",
+        arrival_time: str | None = None,
+        time_unit: str | None = None,
+        lags: Any = DEFAULT_LAGS,
+        lateness: Any = DEFAULT_LATENESS,
+        sizes: Any = DEFAULT_SIZES,
+        lag: Any = "1s",
+        allowed_lateness: Any = "0s",
+        scope: str = "key",
+        partitions: int = 8,
+        symbol: Any = None,
+    ) -> None:
+        widgets = _ipywidgets()
+        from matplotlib.figure import Figure
+
+        self._ticks = ticks
+        self._base_spec = TumblingWindowSpec.coerce(spec)
+        self._options = {"time": time, "key": key, "arrival_time": arrival_time,
+                         "time_unit": time_unit}  # fmt: skip
+        self._partitions = partitions
+        self._sweeps: dict[tuple[pd.Timedelta, str], pd.DataFrame] = {}
+        self._result: WindowResult | None = None
+        keys = ticks[key]
+        counts = keys.value_counts()
+        if counts.empty:
+            raise ValueError(f"ticks: column {key!r} has no keys to tune on")
+        self._key_partition = pd.Series(
+            partition_ids(counts.index.to_numpy(dtype=object), partitions), index=counts.index
+        )
+
+        lag_options = _options(lags)
+        lateness_options = _options(lateness)
+        size_options = _options([*sizes, self._base_spec.size])
+        self.lag_slider = widgets.SelectionSlider(
+            options=lag_options, value=_nearest(lag_options, lag), description="lag",
+            continuous_update=False,
+        )  # fmt: skip
+        self.lateness_slider = widgets.SelectionSlider(
+            options=lateness_options,
+            value=_nearest(lateness_options, allowed_lateness),
+            description="lateness",
+            continuous_update=False,
+        )
+        self.size_menu = widgets.Dropdown(
+            options=size_options, value=self._base_spec.size, description="window"
+        )
+        self.scope_toggle = widgets.ToggleButtons(
+            options=list(SCOPES), value=scope, description="scope"
+        )
+        self.symbol_menu = widgets.Dropdown(
+            options=[str(k) for k in counts.index],
+            value=str(symbol) if symbol is not None else str(counts.index[0]),
+            description="symbol",
+        )
+        self._symbols = {str(k): k for k in counts.index}
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
+        self.summary_html = widgets.HTML()
+        self.message_html = widgets.HTML()
+        self.figure = Figure(figsize=(12, 8))
+        self.figure.subplots_adjust(left=0.07, right=0.92, top=0.95, bottom=0.07, hspace=0.3)
+        self.message = ""
+        self.summary: dict[str, Any] = {}
+        controls = widgets.VBox(
+            [
+                widgets.HBox([self.lag_slider, self.lateness_slider]),
+                widgets.HBox([self.size_menu, self.symbol_menu]),
+                self.scope_toggle,
+            ]
+        )
+        self.widget = widgets.VBox([controls, self.message_html, self.summary_html, self.image])
+        for control in (
+            self.lag_slider,
+            self.lateness_slider,
+            self.size_menu,
+            self.scope_toggle,
+            self.symbol_menu,
+        ):
+            control.observe(self._on_change, names="value")
+        self.update()
+
+    # -- what the sliders say ------------------------------------------------
+
+    @property
+    def policy(self) -> WatermarkPolicy:
+        """The watermark policy the controls describe."""
+        return WatermarkPolicy(
+            lag=self.lag_slider.value,
+            allowed_lateness=self.lateness_slider.value,
+            scope=self.scope_toggle.value,
+        )
+
+    @property
+    def spec(self) -> TumblingWindowSpec:
+        """The window spec the controls describe."""
+        return TumblingWindowSpec(
+            self.size_menu.value,
+            offset=self._base_spec.offset,
+            emit_partial=self._base_spec.emit_partial,
+        )
+
+    @property
+    def symbol(self) -> Any:
+        """The key whose watermark is plotted."""
+        return self._symbols[self.symbol_menu.value]
+
+    @property
+    def result(self) -> WindowResult:
+        """The full windowing result of the current settings (computed on first use)."""
+        if self._result is None:
+            self._result = tumbling_windows(
+                self._ticks, self.spec, self.policy, partitions=self._partitions, **self._options
+            )
+        return self._result
+
+    def set(self, **values: Any) -> None:
+        """Move controls from code: ``lag=``, ``allowed_lateness=``, ``size=``, ``scope=``,
+        ``symbol=``. A value the control does not offer shows a message instead."""
+        controls = {
+            "lag": self.lag_slider,
+            "allowed_lateness": self.lateness_slider,
+            "size": self.size_menu,
+            "scope": self.scope_toggle,
+            "symbol": self.symbol_menu,
+        }
+        unknown = set(values) - set(controls)
+        if unknown:
+            raise TypeError(f"set: unknown control(s) {sorted(unknown)}; use {sorted(controls)}")
+        try:
+            for name, value in values.items():
+                control = controls[name]
+                if name in ("lag", "allowed_lateness", "size"):
+                    value = pd.Timedelta(value)
+                    offered = [v for _, v in control.options]
+                elif name == "symbol":
+                    value = str(value)
+                    offered = list(control.options)
+                else:
+                    offered = list(control.options)
+                if value not in offered:
+                    raise ValueError(
+                        f"{name}: {value!r} is not offered; choose one of "
+                        f"{[duration_text(v) if isinstance(v, pd.Timedelta) else v for v in offered]}"
+                    )
+                control.value = value
+        except (ValueError, TypeError) as exc:
+            self._show_problem(str(exc))
+
+    # -- updating ------------------------------------------------------------
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Recompute and redraw for the current control values."""
+        self._result = None
+        try:
+            spec, policy = self.spec, self.policy
+            point = self._sweep_point(spec, policy)
+            local = self._local_result(spec, policy)
+            self._draw(local, spec, policy)
+        except (ValueError, TypeError, KeyError) as exc:
+            self._show_problem(f"{type(exc).__name__}: {exc}")
+            return
+        self.message = ""
+        self.message_html.value = ""
+        self.summary = point
+        self.summary_html.value = _summary_html(point)
+
+    def _sweep_point(self, spec: TumblingWindowSpec, policy: WatermarkPolicy) -> dict[str, Any]:
+        cache_key = (spec.size, policy.scope)
+        grid = self._sweeps.get(cache_key)
+        if grid is None:
+            grid = sweep(
+                self._ticks,
+                spec,
+                lags=[v for _, v in self.lag_slider.options],
+                lateness=[v for _, v in self.lateness_slider.options],
+                scope=policy.scope,
+                partitions=self._partitions,
+                **self._options,
+            )
+            self._sweeps[cache_key] = grid
+        row = grid[(grid["lag"] == policy.lag) & (grid["lateness"] == policy.allowed_lateness)]
+        if len(row) != 1:
+            raise ValueError(
+                f"lag {duration_text(policy.lag)} / lateness "
+                f"{duration_text(policy.allowed_lateness)} is not on the sweep grid"
+            )
+        record = row.iloc[0]
+        return {
+            "rows": int(record["rows"]),
+            "on_time": int(record["on_time"]),
+            "late": int(record["late_accepted"]),
+            "dropped": int(record["dropped"]),
+            "rejected": int(record["rejected"]),
+            "windows": int(record["windows"]),
+            "pending": int(record["pending"]),
+            "drop_rate": float(record["drop_rate"]),
+            "incomplete_windows": int(record["incomplete_windows"]),
+            "latency_median": record["latency_median"],
+            "latency_p99": record["latency_p99"],
+        }
+
+    def _rows_sharing_watermark(self, scope: str) -> pd.DataFrame:
+        """The rows whose watermark is the picked symbol's: all that its plot depends on."""
+        keys = self._ticks[self._options["key"]]
+        if scope == "key":
+            return self._ticks[(keys == self.symbol).to_numpy()]
+        if scope == "partition":
+            mine = self._key_partition[self.symbol]
+            same = self._key_partition.index[self._key_partition.to_numpy() == mine]
+            return self._ticks[keys.isin(same).to_numpy()]
+        return self._ticks
+
+    def _local_result(self, spec: TumblingWindowSpec, policy: WatermarkPolicy) -> WindowResult:
+        rows = self._rows_sharing_watermark(policy.scope)
+        return tumbling_windows(rows, spec, policy, partitions=self._partitions, **self._options)
+
+    def _draw(self, local: WindowResult, spec: TumblingWindowSpec, policy: WatermarkPolicy):
+        fig = self.figure
+        fig.clf()
+        top = fig.add_subplot(2, 1, 1)
+        left = fig.add_subplot(2, 2, 3)
+        right = fig.add_subplot(2, 2, 4)
+        rows = self._rows_sharing_watermark(policy.scope)
+        plot_watermark(
+            local,
+            rows,
+            key=self.symbol,
+            arrival_range=_zoom(local, ZOOM_ROWS),
+            max_points=MAX_POINTS,
+            time=self._options["time"],
+            key_column=self._options["key"],
+            arrival_time=self._options["arrival_time"],
+            time_unit=self._options["time_unit"],
+            ax=top,
+        )
+        top.set_title(
+            f"{self.symbol}: window {duration_text(spec.size)}, lag {duration_text(policy.lag)}, "
+            f"lateness {duration_text(policy.allowed_lateness)}, scope {policy.scope}"
+        )
+        plot_late_drops(local, by="late_by", ax=left)
+        grid = self._sweeps[(spec.size, policy.scope)]
+        plot_lag_tradeoff(grid, ax=right)
+        point = self.summary_point_for(grid, policy)
+        right.plot(
+            [policy.lag.total_seconds()],
+            [point * 100],
+            marker="*",
+            markersize=16,
+            color="red",
+            linestyle="none",
+            label="current",
+            zorder=5,
+        )
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80)
+        self.image.value = buffer.getvalue()
+
+    @staticmethod
+    def summary_point_for(grid: pd.DataFrame, policy: WatermarkPolicy) -> float:
+        """The drop rate of the grid point the controls describe."""
+        row = grid[(grid["lag"] == policy.lag) & (grid["lateness"] == policy.allowed_lateness)]
+        return float(row["drop_rate"].iloc[0])
+
+    def _show_problem(self, text: str) -> None:
+        # Never leave a plot that no longer matches the controls on screen.
+        self.message = text
+        self.message_html.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
+        self.figure.clf()
+        self.image.value = b""
+        self.summary = {}
+        self.summary_html.value = ""
+
+    # -- display -------------------------------------------------------------
+
+    def _ipython_display_(self) -> None:  # pragma: no cover - needs a notebook frontend
+        from IPython.display import display
+
+        display(self.widget)
+
+    def __repr__(self) -> str:
+        return (
+            f"WatermarkTuner(size={duration_text(self.size_menu.value)}, "
+            f"lag={duration_text(self.lag_slider.value)}, "
+            f"lateness={duration_text(self.lateness_slider.value)}, "
+            f"scope={self.scope_toggle.value!r}, symbol={self.symbol_menu.value!r})"
+        )
+
+
+def _zoom(result: WindowResult, span: int) -> tuple[int, int] | None:
+    """Arrival range of ``span`` rows around the densest drops (or the middle)."""
+    rows = len(result.trace)
+    if rows <= span:
+        return None
+    if len(result.late):
+        arrivals = result.late["arrival"].to_numpy(np.int64)
+        counts = np.bincount(arrivals // span)
+        center = int(np.argmax(counts)) * span + span // 2
+    else:
+        center = rows // 2
+    start = min(max(center - span // 2, 0), rows - span)
+    return start, start + span
+
+
+def _nearest(options: list[tuple[str, pd.Timedelta]], value: Any) -> pd.Timedelta:
+    target = pd.Timedelta(value)
+    return min((v for _, v in options), key=lambda v: abs(v - target))
+
+
+def _summary_html(point: dict[str, Any]) -> str:
+    def fmt(name: str, value: Any) -> str:
+        if name == "drop_rate":
+            return f"{value:.3%}" if value == value else "n/a"
+        if isinstance(value, pd.Timedelta):
+            return "n/a" if value is pd.NaT else duration_text(value)
+        if isinstance(value, (int, np.integer)):
+            return f"{value:,}"
+        return html.escape(str(value))
+
+    cells = "".join(
+        f"<td style='padding:0 8px'><b>{html.escape(k.replace('_', ' '))}</b><br>{fmt(k, v)}</td>"
+        for k, v in point.items()
+    )
+    return f"<table><tr>{cells}</tr></table>"
+
+
+def tune(ticks: pd.DataFrame, spec: TumblingWindowSpec | Any, **options: Any) -> WatermarkTuner:
+    """Build a :class:`WatermarkTuner` (display it by leaving it last in a cell).
+
+    Examples
+    --------
+    >>> from mdwindow.synth import generate_ticks
+    >>> tuner = tune(generate_ticks(2_000, symbols=2, seed=3, duration="1min"), "5s")
+    >>> tuner.scope_toggle.value
+    'key'
+    """
+    return WatermarkTuner(ticks, spec, **options)

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.hashing import partition_ids
-from mdwindow.plotting import plot_lag_tradeoff, plot_late_drops, plot_watermark
-from mdwindow.plotting import duration_text
+from mdwindow.plotting import duration_text, plot_lag_tradeoff, plot_late_drops, plot_watermark
 from mdwindow.result import WindowResult
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.sweep import sweep
@@ -257,10 +256,10 @@ class WatermarkTuner:
                 else:
                     offered = list(control.options)
                 if value not in offered:
-                    raise ValueError(
-                        f"{name}: {value!r} is not offered; choose one of "
-                        f"{[duration_text(v) if isinstance(v, pd.Timedelta) else v for v in offered]}"
-                    )
+                    shown = [
+                        duration_text(v) if isinstance(v, pd.Timedelta) else v for v in offered
+                    ]
+                    raise ValueError(f"{name}: {value!r} is not offered; choose one of {shown}")
                 control.value = value
         except (ValueError, TypeError) as exc:
             self._show_problem(str(exc))
@@ -394,10 +393,12 @@ class WatermarkTuner:
 
     # -- display -------------------------------------------------------------
 
-    def _ipython_display_(self) -> None:  # pragma: no cover - needs a notebook frontend
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # The widget view for the notebook, and our short repr as its text.
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle = dict(bundle)
+        bundle["text/plain"] = repr(self)
+        return bundle
 
     def __repr__(self) -> str:
         return (

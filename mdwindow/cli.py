@@ -118,6 +118,45 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """The input and windowing options shared by ``window`` and ``report``."""
+    parser.add_argument("input", metavar="INPUT", type=Path, help=".parquet, .pq or .csv")
+    parser.add_argument(
+        "--size", required=True, type=_positive_duration, help="window size, e.g. 5s"
+    )
+    parser.add_argument("--offset", default="0s", type=_duration, help="window grid offset")
+    parser.add_argument("--lag", default="0s", type=_duration, help="watermark lag (default 0s)")
+    parser.add_argument(
+        "--lateness", default="0s", type=_duration, help="allowed lateness (default 0s)"
+    )
+    parser.add_argument("--scope", choices=SCOPES, default="global", help="watermark scope")
+    parser.add_argument("--key", default="symbol", help="key column (default symbol)")
+    parser.add_argument("--time", default="ts", help="event-time column (default ts)")
+    parser.add_argument(
+        "--time-unit",
+        choices=("s", "ms", "us", "ns"),
+        help="unit of an integer event-time column (otherwise times are parsed as dates)",
+    )
+    parser.add_argument("--arrival-time", help="column giving the arrival order, e.g. recv_ts")
+    parser.add_argument(
+        "--agg", choices=("count", "ohlcv"), default="count", help="aggregates (default count)"
+    )
+    parser.add_argument("--price-column", default="price", help="price column for --agg ohlcv")
+    parser.add_argument("--size-column", default="size", help="size column for --agg ohlcv")
+    parser.add_argument("--emit", choices=("final", "updates"), default="final")
+    parser.add_argument(
+        "--partitions", type=_positive_int, help="hash partitions (needed by --scope partition)"
+    )
+    parser.add_argument("--hash", choices=HASHES, default="murmur3", help="partitioner")
+    parser.add_argument("--idle-timeout", type=_duration, help="idle keys/partitions timeout")
+    parser.add_argument(
+        "--emit-partial",
+        action="store_true",
+        help="emit windows still open at the end (timing 'partial') instead of leaving "
+        "them pending",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``mdwindow`` command.
 
@@ -147,41 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="window a Parquet or CSV tick file",
         description="Window a Parquet or CSV tick file; write the windows and print a summary.",
     )
-    window.add_argument("input", metavar="INPUT", type=Path, help=".parquet, .pq or .csv")
-    window.add_argument(
-        "--size", required=True, type=_positive_duration, help="window size, e.g. 5s"
-    )
-    window.add_argument("--offset", default="0s", type=_duration, help="window grid offset")
-    window.add_argument("--lag", default="0s", type=_duration, help="watermark lag (default 0s)")
-    window.add_argument(
-        "--lateness", default="0s", type=_duration, help="allowed lateness (default 0s)"
-    )
-    window.add_argument("--scope", choices=SCOPES, default="global", help="watermark scope")
-    window.add_argument("--key", default="symbol", help="key column (default symbol)")
-    window.add_argument("--time", default="ts", help="event-time column (default ts)")
-    window.add_argument(
-        "--time-unit",
-        choices=("s", "ms", "us", "ns"),
-        help="unit of an integer event-time column (otherwise times are parsed as dates)",
-    )
-    window.add_argument("--arrival-time", help="column giving the arrival order, e.g. recv_ts")
-    window.add_argument(
-        "--agg", choices=("count", "ohlcv"), default="count", help="aggregates (default count)"
-    )
-    window.add_argument("--price-column", default="price", help="price column for --agg ohlcv")
-    window.add_argument("--size-column", default="size", help="size column for --agg ohlcv")
-    window.add_argument("--emit", choices=("final", "updates"), default="final")
-    window.add_argument(
-        "--partitions", type=_positive_int, help="hash partitions (needed by --scope partition)"
-    )
-    window.add_argument("--hash", choices=HASHES, default="murmur3", help="partitioner")
-    window.add_argument("--idle-timeout", type=_duration, help="idle keys/partitions timeout")
-    window.add_argument(
-        "--emit-partial",
-        action="store_true",
-        help="emit windows still open at the end (timing 'partial') instead of leaving "
-        "them pending",
-    )
+    _add_engine_options(window)
     window.add_argument(
         "--out", required=True, type=Path, help="windows file (.parquet, .pq or .csv)"
     )
@@ -204,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
     partition.add_argument("--hash", choices=HASHES, default="murmur3", help="partitioner")
     partition.add_argument("--key", default="symbol", help="key column (default symbol)")
     partition.set_defaults(func=_cmd_partition)
+
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of a windowing run",
+        description=(
+            "Window a Parquet or CSV tick file and write one HTML file with the parameters, "
+            "the summary, the watermark of the busiest keys, the late drops, the partition "
+            "balance and the lag trade-off (figures embedded)."
+        ),
+    )
+    _add_engine_options(report)
+    report.add_argument("--out", required=True, type=Path, help="the HTML file to write")
+    report.set_defaults(func=_cmd_report)
 
     demo = commands.add_parser(
         "demo",
@@ -630,6 +648,32 @@ def _cmd_window(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_whole(path: Path, fmt: str, args: argparse.Namespace) -> pd.DataFrame:
+    """The whole input as one frame, time columns parsed as for ``window``."""
+    try:
+        frame = pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _unreadable(path, fmt, exc) from None
+    return _parse_times(frame, _time_columns(args))
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mdwindow.report import write_report
+
+    fmt = _check_input(args.input)
+    if args.out.suffix.lower() not in (".html", ".htm"):
+        raise CliError(f"--out {str(args.out)!r}: the report is HTML; name a .html file")
+    _new_windower(args)
+    _require(args.input, _columns(args.input, fmt), _required_columns(args))
+    ticks = _read_whole(args.input, fmt, args)
+    options = _engine_keywords(args)
+    for unused in ("agg", "emit", "price", "size"):
+        options.pop(unused)
+    path = write_report(ticks, _spec(args), args.out, source=str(args.input), **options)
+    print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB, figures embedded)")
+    return 0
+
+
 def _cmd_partition(args: argparse.Namespace) -> int:
     fmt = _check_input(args.input)
     _require(args.input, _columns(args.input, fmt), {"--key": args.key})
@@ -685,7 +729,7 @@ def _load_sample(path: Path) -> tuple[pd.DataFrame, str]:
 
 
 def _demo_extras(result: WindowResult, ticks: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Extra demo outputs (figures, an HTML report); hook for the plotting work.
+    """The demo's figures and HTML report.
 
     Parameters
     ----------
@@ -699,9 +743,43 @@ def _demo_extras(result: WindowResult, ticks: pd.DataFrame, out_dir: Path) -> li
     Returns
     -------
     list of pathlib.Path
-        The files written, in the order to list them. Nothing yet.
+        The files written, in the order to list them.
     """
-    return []
+    from matplotlib.figure import Figure
+
+    from mdwindow.plotting import plot_late_drops, plot_watermark
+    from mdwindow.report import _densest_drops, write_report
+
+    written = []
+    figure = Figure(figsize=(11, 5), layout="constrained")
+    busiest = ticks[DEMO_OPTIONS["key"]].value_counts().index[0]
+    plot_watermark(
+        result, ticks, key=busiest, arrival_time=DEMO_OPTIONS["arrival_time"],
+        arrival_range=_densest_drops(result, len(ticks)), ax=figure.add_subplot(),
+    )  # fmt: skip
+    figure.savefig(out_dir / "watermark.png", dpi=100)
+    written.append(out_dir / "watermark.png")
+    figure = Figure(figsize=(11, 4), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    plot_late_drops(result, by="key", ax=left)
+    plot_late_drops(result, by="late_by", ax=right)
+    figure.savefig(out_dir / "late_drops.png", dpi=100)
+    written.append(out_dir / "late_drops.png")
+    written.append(
+        write_report(
+            ticks,
+            DEMO_OPTIONS["size"],
+            out_dir / "report.html",
+            lag=DEMO_OPTIONS["lag"],
+            allowed_lateness=DEMO_OPTIONS["lateness"],
+            scope=DEMO_OPTIONS["scope"],
+            key=DEMO_OPTIONS["key"],
+            arrival_time=DEMO_OPTIONS["arrival_time"],
+            title="mdwindow demo",
+            source="the bundled sample",
+        )
+    )
+    return written
 
 
 def _json_ready(summary: dict[str, Any]) -> dict[str, Any]:

@@ -229,7 +229,11 @@ def test_demo_writes_results_that_match_the_library(tmp_path: Path) -> None:
     done = succeeded(run("demo", "--out", "results", cwd=tmp_path))
     folder = tmp_path / "results"
     names = ["windows.parquet", "late.parquet", "summary.json", "summary.txt"]
+    names += ["watermark.png", "late_drops.png", "report.html"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(names)
+    assert (folder / "watermark.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (folder / "report.html").read_text()
+    assert page.count("<img") >= 4 and "data:image/png;base64," in page
     for name in names:
         assert f"  {name}" in done.stdout
 
@@ -255,10 +259,26 @@ def test_demo_writes_results_that_match_the_library(tmp_path: Path) -> None:
     assert done.stderr == ""
 
 
-def test_demo_extras_hook_writes_nothing_yet(tmp_path: Path) -> None:
-    result = tumbling_windows(read_csv_ticks(SMALL_CSV), "5s")
-    assert cli._demo_extras(result, read_csv_ticks(SMALL_CSV), tmp_path) == []
-    assert list(tmp_path.iterdir()) == []
+def test_report_writes_one_self_contained_html_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = succeeded(
+        run("report", SMALL_CSV, "--size", "5s", "--lag", "1s", "--scope", "key",
+            "--arrival-time", "recv_ts", "--out", out)
+    )  # fmt: skip
+    assert f"wrote {out}" in done.stdout
+    page = out.read_text()
+    assert page.count("<img") >= 4 and 'src="http' not in page
+    ticks = pd.read_csv(SMALL_CSV, parse_dates=["ts", "recv_ts"])
+    dropped = tumbling_windows(
+        ticks, "5s", lag="1s", scope="key", arrival_time="recv_ts"
+    ).summary()["dropped"]
+    assert f"{dropped:,}" in page
+
+
+def test_report_refuses_a_non_html_output(tmp_path: Path) -> None:
+    assert (
+        cli.main(["report", str(SMALL_CSV), "--size", "5s", "--out", str(tmp_path / "r.txt")]) == 2
+    )
 
 
 def test_demo_sample_arguments_are_those_of_make_samples() -> None:

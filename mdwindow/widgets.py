@@ -179,6 +179,7 @@ class WatermarkTuner:
         self.figure.subplots_adjust(left=0.07, right=0.92, top=0.95, bottom=0.07, hspace=0.3)
         self.message = ""
         self.summary: dict[str, Any] = {}
+        self._drawn_grid: tuple[pd.Timedelta, str] | None = None
         controls = widgets.VBox(
             [
                 widgets.HBox([self.lag_slider, self.lateness_slider]),
@@ -337,10 +338,25 @@ class WatermarkTuner:
 
     def _draw(self, local: WindowResult, spec: TumblingWindowSpec, policy: WatermarkPolicy):
         fig = self.figure
-        fig.clf()
-        top = fig.add_subplot(2, 1, 1)
-        left = fig.add_subplot(2, 2, 3)
-        right = fig.add_subplot(2, 2, 4)
+        grid_key = (spec.size, policy.scope)
+        if not fig.axes or self._drawn_grid != grid_key:
+            # A new sweep (window size or scope changed): lay out the figure afresh.
+            fig.clf()
+            self._axes = (
+                fig.add_subplot(2, 1, 1),
+                fig.add_subplot(2, 2, 3),
+                fig.add_subplot(2, 2, 4),
+            )
+            plot_lag_tradeoff(self._sweeps[grid_key], ax=self._axes[2])
+            (self._marker,) = self._axes[2].plot(
+                [], [], marker="*", markersize=16, color="red", linestyle="none",
+                label="current", zorder=5,
+            )  # fmt: skip
+            self._drawn_grid = grid_key
+        top, left, right = self._axes
+        # Slider moves redraw only what depends on them; the trade-off curves stay.
+        top.cla()
+        left.cla()
         rows = self._rows_sharing_watermark(policy.scope)
         plot_watermark(
             local,
@@ -359,21 +375,10 @@ class WatermarkTuner:
             f"lateness {duration_text(policy.allowed_lateness)}, scope {policy.scope}"
         )
         plot_late_drops(local, by="late_by", ax=left)
-        grid = self._sweeps[(spec.size, policy.scope)]
-        plot_lag_tradeoff(grid, ax=right)
-        point = self.summary_point_for(grid, policy)
-        right.plot(
-            [policy.lag.total_seconds()],
-            [point * 100],
-            marker="*",
-            markersize=16,
-            color="red",
-            linestyle="none",
-            label="current",
-            zorder=5,
-        )
+        point = self.summary_point_for(self._sweeps[grid_key], policy)
+        self._marker.set_data([policy.lag.total_seconds()], [point * 100])
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
+        fig.savefig(buffer, format="png", dpi=72)
         self.image.value = buffer.getvalue()
 
     @staticmethod
@@ -387,6 +392,7 @@ class WatermarkTuner:
         self.message = text
         self.message_html.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
         self.figure.clf()
+        self._drawn_grid = None
         self.image.value = b""
         self.summary = {}
         self.summary_html.value = ""

@@ -301,7 +301,7 @@ def _empty_rows(cfg: Config) -> dict[str, Any]:
         "late": np.empty(0, bool),
     }
     for column in cfg.plan.columns:
-        rows["col:" + column] = None
+        rows["col:" + column] = np.empty(0, np.float64)
     return rows
 
 

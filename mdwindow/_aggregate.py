@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._kernels import reduce_groups, vwap_parts
+from mdwindow._kernels import ohlcv, reduce_groups, vwap_parts
 
 #: Aggregation names accepted in ``agg={"out": (column, name)}``.
 AGG_FUNCS = (
@@ -120,33 +120,64 @@ def _compiled_input(values: Any) -> np.ndarray | None:
     return None
 
 
+def is_ohlcv(plan: AggPlan) -> bool:
+    """Whether ``plan`` is exactly what ``agg="ohlcv"`` builds (for the fused kernel)."""
+    if len(plan.items) != 6 or plan.items[-1].func != VWAP:
+        return False
+    price, size = plan.items[-1].columns
+    return plan == make_plan("ohlcv", price=price, size=size, key=None)
+
+
+def fused_ohlcv(plan: AggPlan, columns: Mapping[str, Any]):
+    """``(price, size)`` as compiled inputs when the windowing pass can fold ``plan`` itself.
+
+    That is the plan of ``agg="ohlcv"`` over numeric numpy columns; otherwise None.
+    """
+    if not is_ohlcv(plan):
+        return None
+    price, size = (_compiled_input(columns[c]) for c in plan.items[-1].columns)
+    if price is None or size is None:
+        return None
+    return price, size
+
+
 def aggregate(
     plan: AggPlan,
     columns: Mapping[str, Any],
-    pane: np.ndarray,
+    group: np.ndarray,
+    pane_of_group: np.ndarray,
     n_panes: int,
     t: np.ndarray,
     arrival: np.ndarray,
 ) -> dict[str, Any]:
     """Evaluate ``plan`` for every pane.
 
-    ``pane`` gives the dense pane id (``0 .. n_panes-1``) of each row; within
-    a pane, rows must be in arrival order, which is what makes the compiled
-    first/last ties go to the earlier arrival.
+    Row ``r`` belongs to pane ``pane_of_group[group[r]]``, or to none when
+    either is -1 (``0 .. n_panes-1`` otherwise). Within a pane, rows must be
+    in arrival order, which is what makes the compiled first/last ties go
+    to the earlier arrival.
     """
+    if is_ohlcv(plan):
+        price, size = (_compiled_input(columns[c]) for c in plan.items[-1].columns)
+        if price is not None and size is not None:
+            return _ohlcv(plan, group, pane_of_group, n_panes, price, size, t)
     out: dict[str, Any] = {}
+    rows_pane = None
     for item in plan.items:
         if item.func == VWAP:
-            out[item.name] = _vwap(columns, item.columns, pane, n_panes)
+            out[item.name] = _vwap(columns, item.columns, group, pane_of_group, n_panes)
             continue
         values = columns[item.columns[0]]
         numeric = _compiled_input(values)
         func = item.func
         if numeric is not None and isinstance(func, str) and func in ("mean", "count"):
-            total, _ = reduce_groups(pane, n_panes, numeric.astype(np.float64), t, 0)
-            counted = np.bincount(
-                pane[~np.isnan(numeric.astype(np.float64))], minlength=n_panes
-            ).astype(np.int64)
+            total, _ = reduce_groups(
+                group, pane_of_group, n_panes, numeric.astype(np.float64), t, 0
+            )
+            counted, _ = reduce_groups(
+                group, pane_of_group, n_panes, numeric.astype(np.float64), t, 5
+            )
+            counted = counted.astype(np.int64)
             if func == "count":
                 out[item.name] = counted
             else:
@@ -154,28 +185,65 @@ def aggregate(
                 np.divide(total, counted, out=mean, where=counted > 0)
                 out[item.name] = mean
         elif numeric is not None and isinstance(func, str) and func in _COMPILED:
-            result, seen = reduce_groups(pane, n_panes, numeric, t, _COMPILED[func])
+            result, seen = reduce_groups(
+                group, pane_of_group, n_panes, numeric, t, _COMPILED[func]
+            )
             if not seen.all() and func != "sum":
                 result = result.astype(np.float64)
                 result[~seen] = np.nan
             out[item.name] = result
         else:
-            out[item.name] = _pandas_path(values, func, pane, n_panes, t, arrival)
+            if rows_pane is None:
+                rows_pane = _row_panes(group, pane_of_group)
+            out[item.name] = _pandas_path(values, func, rows_pane, n_panes, t, arrival)
     return out
 
 
-def _vwap(columns, names, pane, n_panes) -> np.ndarray:
+def _row_panes(group: np.ndarray, pane_of_group: np.ndarray):
+    """``(positions, pane)`` of the rows that belong to a pane."""
+    pane = np.full(len(group), -1, np.int64)
+    inside = group >= 0
+    pane[inside] = pane_of_group[group[inside]]
+    positions = np.flatnonzero(pane >= 0)
+    return positions, pane[positions]
+
+
+def _ohlcv(plan, group, pane_of_group, n_panes, price, size, t) -> dict[str, Any]:
+    # Outputs allocated by numpy (huge pages), filled by one compiled pass.
+    prices = np.zeros((4, n_panes), price.dtype)
+    seen = np.zeros(n_panes, bool)
+    volume = np.zeros(n_panes, size.dtype)
+    vwap_sums = np.zeros((2, n_panes), np.float64)
+    ohlcv(group, pane_of_group, price, size, t, prices, seen, volume, vwap_sums)
+    first, high, low, last = prices
+    if not seen.all():
+        first, high, low, last = (v.astype(np.float64) for v in prices)
+        for values in (first, high, low, last):
+            values[~seen] = np.nan
+    notional, vwap_volume = vwap_sums
+    vwap = np.full(n_panes, np.nan)
+    np.divide(notional, vwap_volume, out=vwap, where=vwap_volume != 0)
+    return dict(zip(plan.names, (first, high, low, last, volume, vwap), strict=True))
+
+
+def _vwap(columns, names, group, pane_of_group, n_panes) -> np.ndarray:
     price = np.asarray(columns[names[0]], dtype=np.float64)
     size = np.asarray(columns[names[1]], dtype=np.float64)
-    notional, volume = vwap_parts(pane, n_panes, price, size)
+    notional, volume = vwap_parts(group, pane_of_group, n_panes, price, size)
     vwap = np.full(n_panes, np.nan)
     np.divide(notional, volume, out=vwap, where=volume != 0)
     return vwap
 
 
-def _pandas_path(values, func, pane, n_panes, t, arrival) -> Any:
+def _pandas_path(values, func, rows_pane, n_panes, t, arrival) -> Any:
     """General aggregations through pandas, rows ordered by (event time, arrival)."""
-    frame = pd.DataFrame({"pane": pane, "value": pd.Series(values).reset_index(drop=True)})
+    positions, pane = rows_pane
+    values = pd.Series(values).reset_index(drop=True)
+    if len(positions) != len(values):
+        values = values.take(positions).reset_index(drop=True)
+    t = t[positions]
+    arrival = arrival[positions]
+    frame = pd.DataFrame({"pane": pane, "value": values})
     if callable(func) or func in ("first", "last"):
         frame = frame.iloc[np.lexsort((arrival, t, pane))]
     grouped = frame.groupby("pane", sort=True)["value"]

@@ -12,20 +12,42 @@ wrapping, so times near the int64 limits stay exact.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from mdwindow._aggregate import AggPlan, aggregate, make_plan
+from mdwindow._aggregate import AggPlan, aggregate, fused_ohlcv, make_plan
 from mdwindow._kernels import (
+    C_DROPPED,
+    C_EMITTED,
+    C_GLOBAL_MAX,
+    C_REJECTED,
+    C_WINDOWS,
+    E_KEY,
+    E_LATE,
+    E_ROW,
+    E_ROWS,
+    E_START,
+    E_WATERMARK,
+    K_KEYS,
+    K_NEW,
+    K_ROW,
+    K_UNKNOWN,
+    FinalInputs,
+    FinalOutputs,
     classify_rows,
-    dense_window_ids,
     emission_order,
+    factorize_strings,
+    final_pass,
     first_reaching,
     group_rows,
     last_at_or_before,
+    new_final_work,
+    open_row_positions,
     prefix_lengths,
+    rehash_strings,
+    window_ids,
 )
 from mdwindow._time import INT64_MAX, NEG_INF, event_times, utc_array
 from mdwindow.hashing import HASHES, partition_ids_for_uniques
@@ -147,6 +169,7 @@ class State:
     last_arrival_time: int = NEG_INF
     time_kind: str | None = None
     _key_rank: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _key_table: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -233,8 +256,16 @@ class _Prepared:
     t: np.ndarray
     out_of_range: np.ndarray
     arrival_stamp: np.ndarray | None
-    keys: pd.Series | None  # in arrival order
+    key_column: pd.Series | None  # in frame order
     time_kind: str
+
+    @property
+    def keys(self) -> pd.Series | None:
+        """The key column in arrival order (RangeIndex)."""
+        if self.key_column is None:
+            return None
+        keys = self.key_column.reset_index(drop=True)
+        return keys if self.order is None else keys.take(self.order).reset_index(drop=True)
 
 
 def prepare(cfg: Config, state: State, frame: pd.DataFrame) -> _Prepared:
@@ -280,11 +311,7 @@ def prepare(cfg: Config, state: State, frame: pd.DataFrame) -> _Prepared:
             )
         t = t[order]
         out_of_range = out_of_range[order]
-    keys = None
-    if cfg.key is not None:
-        keys = frame[cfg.key].reset_index(drop=True)
-        if order is not None:
-            keys = keys.take(order).reset_index(drop=True)
+    keys = frame[cfg.key] if cfg.key is not None else None
     return _Prepared(n, order, t, out_of_range, stamp, keys, kind)
 
 
@@ -333,38 +360,179 @@ def _append_keys(known: pd.Index, fresh: pd.Index) -> pd.Index:
 
 
 def key_codes(cfg: Config, state: State, prepared: _Prepared):
-    """Codes of the chunk's keys in the state's key dictionary (-1 = missing)."""
+    """Codes of the chunk's keys in the state's key dictionary (-1 = missing).
+
+    Returns ``(codes in arrival order, keys, key_partition)``.
+    """
+    codes, keys, key_partition, _ = _key_codes(cfg, state, prepared)
+    return codes, keys, key_partition
+
+
+def _key_codes(cfg: Config, state: State, prepared: _Prepared):
+    """:func:`key_codes` and the compiled key dictionary to keep (or None)."""
     if cfg.key is None:
         keys = state.keys if state.keys is not None else pd.Index([None], dtype=object)
-        return np.zeros(prepared.n, np.int64), keys, state.key_partition
+        return np.zeros(prepared.n, np.int64), keys, state.key_partition, None
+    fast = _arrow_key_codes(state, prepared)
+    if fast is not None:
+        codes, fresh, table = fast
+    else:
+        codes, fresh = _pandas_key_codes(state, prepared)
+        table = None
+    base_keys = state.keys if state.keys is not None and len(state.keys) else fresh[:0]
+    keys = _append_keys(base_keys, fresh) if len(fresh) else base_keys
+    if len(keys) == 0:
+        keys = fresh
+    key_partition = state.key_partition
+    if cfg.partitions is not None and len(fresh):
+        key_partition = np.concatenate(
+            [
+                key_partition,
+                partition_ids_for_uniques(
+                    fresh, cfg.partitions, hash=cfg.hash, seed=cfg.seed
+                ).astype(np.int64, copy=False),
+            ]
+        )
+    return codes, keys, key_partition, table
+
+
+def _pandas_key_codes(state: State, prepared: _Prepared):
+    """``(codes, new keys in order of first arrival)`` through ``pd.factorize``."""
     codes, uniques = pd.factorize(prepared.keys, use_na_sentinel=True)
     codes = codes.astype(np.int64, copy=False)
     # Keep the input's dtype: pd.Index would infer "str" from object arrays.
     uniques = pd.Index(uniques, dtype=getattr(uniques, "dtype", None), tupleize_cols=False)
     if state.keys is None or len(state.keys) == 0:
         known = np.full(len(uniques), -1, np.int64)
-        base_keys = uniques[:0]
+        n_known = 0
     else:
         known = state.keys.get_indexer(uniques).astype(np.int64, copy=False)
-        base_keys = state.keys
+        n_known = len(state.keys)
     fresh = known < 0
-    n_known = len(base_keys)
     known[fresh] = n_known + np.arange(int(fresh.sum()))
-    keys = _append_keys(base_keys, uniques[fresh]) if fresh.any() else base_keys
-    if len(keys) == 0:
-        keys = uniques
-    key_partition = state.key_partition
-    if cfg.partitions is not None and fresh.any():
-        key_partition = np.concatenate(
-            [
-                key_partition,
-                partition_ids_for_uniques(
-                    uniques[fresh], cfg.partitions, hash=cfg.hash, seed=cfg.seed
-                ).astype(np.int64, copy=False),
-            ]
-        )
     mapped = np.where(codes >= 0, known[np.maximum(codes, 0)] if len(known) else -1, -1)
-    return mapped.astype(np.int64, copy=False), keys, key_partition
+    return mapped.astype(np.int64, copy=False), uniques[fresh]
+
+
+class KeyTable(NamedTuple):
+    """The key dictionary in compiled form (see ``factorize_strings``)."""
+
+    table: np.ndarray
+    hashes: np.ndarray
+    offsets: np.ndarray
+    data: np.ndarray
+    size: int
+
+    @classmethod
+    def empty(cls) -> KeyTable:
+        return cls(
+            np.full(64, -1, np.int64),
+            np.empty(32, np.int64),
+            np.zeros(33, np.int64),
+            np.empty(256, np.uint8),
+            0,
+        )
+
+    def copy(self) -> KeyTable:
+        return KeyTable(*(a.copy() for a in self[:4]), self.size)
+
+
+def _arrow_strings(values: Any):
+    """One Arrow (large_)string array of ``values`` when they are Arrow-backed strings."""
+    if not isinstance(values, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+
+    chunked = values.__arrow_array__()
+    if not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+        return None
+    return chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+
+
+def _run_factorize(array, order: np.ndarray, table: KeyTable, insert: bool, codes: np.ndarray):
+    """``(dictionary, positions of new keys, rows of unknown keys)`` after coding ``array``.
+
+    With ``insert`` the dictionary's arrays are filled in place (and grown).
+    """
+    import pyarrow as pa
+
+    validity, offsets, data = array.buffers()
+    offsets = np.frombuffer(
+        offsets, np.int64 if pa.types.is_large_string(array.type) else np.int32
+    )
+    data = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
+    valid = (
+        np.frombuffer(validity, np.uint8)
+        if validity is not None and array.null_count
+        else np.empty(0, np.uint8)
+    )
+    counters = np.zeros(4, np.int64)
+    counters[K_KEYS] = table.size
+    new_positions = np.empty(16, np.int64)
+    while not factorize_strings(
+        offsets, data, valid, array.offset, order, table.table, table.hashes,
+        table.offsets, table.data, new_positions, counters, insert, codes,
+    ):  # fmt: skip
+        # Out of room for a new key: grow whatever is full and go on.
+        size = int(counters[K_KEYS])
+        row = int(counters[K_ROW])
+        at = array.offset + (int(order[row]) if len(order) else row)
+        length = int(offsets[at + 1] - offsets[at])
+        table_codes, hashes, key_offsets, key_data = table[:4]
+        if size + 2 > len(key_offsets) or size >= len(hashes):
+            key_offsets = _grown(key_offsets, 2 * len(key_offsets))
+            hashes = _grown(hashes, 2 * len(hashes))
+        if 2 * (size + 1) > len(table_codes):
+            table_codes = np.full(2 * len(table_codes), -1, np.int64)
+            rehash_strings(table_codes, hashes, size)
+        if key_offsets[size] + length > len(key_data):
+            key_data = _grown(key_data, 2 * (len(key_data) + length))
+        if counters[K_NEW] == len(new_positions):
+            new_positions = _grown(new_positions, 2 * len(new_positions))
+        table = KeyTable(table_codes, hashes, key_offsets, key_data, size)
+    table = table._replace(size=int(counters[K_KEYS]))
+    return table, new_positions[: counters[K_NEW]], int(counters[K_UNKNOWN])
+
+
+def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
+    bigger = np.empty(capacity, values.dtype)
+    bigger[: len(values)] = values
+    return bigger
+
+
+def _arrow_key_codes(state: State, prepared: _Prepared):
+    """Codes, new keys and the grown dictionary, straight from Arrow string buffers.
+
+    None when the keys are not Arrow strings (or earlier keys were of another dtype).
+    """
+    values = prepared.key_column.array
+    array = _arrow_strings(values)
+    if array is None:
+        return None
+    known = state.keys
+    if known is not None and len(known) and known.dtype != values.dtype:
+        return None
+    order = prepared.order if prepared.order is not None else np.empty(0, np.int64)
+    codes = np.empty(prepared.n, np.int64)
+    table = state._key_table
+    if known is None or len(known) == 0:
+        table, new_positions, _ = _run_factorize(array, order, KeyTable.empty(), True, codes)
+    else:
+        if table is None or table.size != len(known):
+            # Rebuild the compiled dictionary, e.g. after a checkpoint was restored.
+            table, _, _ = _run_factorize(
+                _arrow_strings(pd.array(known, dtype=values.dtype)),
+                np.empty(0, np.int64),
+                KeyTable.empty(),
+                True,
+                np.empty(len(known), np.int64),
+            )
+        table, new_positions, unknown = _run_factorize(array, order, table, False, codes)
+        if unknown:
+            # New keys: insert them into a copy, so the state's dictionary stays as it was.
+            table, new_positions, _ = _run_factorize(array, order, table.copy(), True, codes)
+    fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
+    return codes, fresh, table
 
 
 def _scope_of_keys(cfg: Config, codes: np.ndarray, key_partition: np.ndarray) -> np.ndarray:
@@ -396,28 +564,10 @@ def _effective(cfg: Config, own: np.ndarray, glob: np.ndarray) -> np.ndarray:
     return w
 
 
-def _window_ids(key: np.ndarray, start: np.ndarray, size: int):
+def _window_ids(key: np.ndarray, start: np.ndarray):
     """Dense ids of (key, start) pairs: ``(gid per row, n, key and start per window)``."""
-    if len(key) == 0:
-        empty = np.empty(0, np.int64)
-        return empty, 0, empty, empty
-    lo, hi = int(start.min()), int(start.max())
-    n_slots = (hi - lo) // size + 1  # exact: starts lie on one grid
-    n_keys = int(key.max()) + 1
-    if n_keys * n_slots <= max(4 * len(key), 1 << 22):
-        gid, w_key, w_slot = dense_window_ids(key, start, lo, size, n_slots, n_keys)
-        return gid, len(w_key), w_key, lo + w_slot * size
-    # Sparse (key, start) pairs over a wide range: let pandas hash them.
-    frame = pd.DataFrame({"k": key, "s": start})
-    grouped = frame.groupby(["k", "s"], sort=True)
-    gid = grouped.ngroup().to_numpy(np.int64)
-    firsts = grouped.size().index
-    return (
-        gid,
-        len(firsts),
-        firsts.get_level_values(0).to_numpy(np.int64),
-        firsts.get_level_values(1).to_numpy(np.int64),
-    )
+    gid, w_key, w_start = window_ids(key, start)
+    return gid, len(w_key), w_key, w_start
 
 
 def key_rank(keys: pd.Index | None, cache: State | None = None) -> np.ndarray:
@@ -442,6 +592,24 @@ def key_rank(keys: pd.Index | None, cache: State | None = None) -> np.ndarray:
     return rank
 
 
+def _concat(before: Any, values: Any) -> Any:
+    """``before`` followed by ``values`` (numpy or extension arrays); no copy when one is empty."""
+    if before is None or len(before) == 0:
+        return values
+    if len(values) == 0:
+        return before
+    if isinstance(values, np.ndarray) and isinstance(before, np.ndarray):
+        return np.concatenate([before, values])
+    return pd.concat([pd.Series(before), pd.Series(values)], ignore_index=True).array
+
+
+def _chunk_column(frame: pd.DataFrame, prepared: _Prepared, column: str) -> Any:
+    """An input column in arrival order; numpy columns stay numpy for the compiled reductions."""
+    series = frame[column]
+    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
+    return values if prepared.order is None else values.take(prepared.order)
+
+
 def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[ChunkOutput, State]:
     """Run one chunk (rows in arrival order) through the engine.
 
@@ -449,13 +617,191 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
     untouched, so a failing chunk changes nothing.
     """
     prepared = prepare(cfg, state, frame)
+    codes, keys, key_partition, key_table = _key_codes(cfg, state, prepared)
+    step = _final_chunk if cfg.emit == "final" else _updates_chunk
+    output, new_state = step(cfg, state, frame, prepared, codes, keys, key_partition)
+    new_state._key_table = key_table if key_table is not None else state._key_table
+    return output, new_state
+
+
+def _next_state(cfg, state, prepared, *, global_max, scope_max, keys, key_partition, open_rows):
+    n = prepared.n
+    return State(
+        rows_seen=state.rows_seen + n,
+        global_max=int(global_max),
+        scope_max=scope_max,
+        keys=keys if cfg.key is not None else state.keys,
+        key_partition=key_partition,
+        open_rows=open_rows,
+        last_arrival_time=(
+            int(prepared.arrival_stamp[-1])
+            if prepared.arrival_stamp is not None and n
+            else state.last_arrival_time
+        ),
+        time_kind=state.time_kind
+        if (state.time_kind is not None or n == 0)
+        else prepared.time_kind,
+        _key_rank=state._key_rank,
+    )
+
+
+def _final_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
+    """``emit="final"``: one compiled pass judges rows, fills windows and closes them."""
+    n = prepared.n
+    base = state.rows_seen
+    size = cfg.spec.size_ns
+    n_scopes = _n_scopes(cfg, keys)
+    scope_max = np.full(n_scopes, NEG_INF, np.int64)
+    scope_max[: len(state.scope_max)] = state.scope_max
+    if cfg.scope == "global":
+        scope_of_key = np.zeros(len(keys), np.int64)
+    elif cfg.scope == "key":
+        scope_of_key = np.arange(len(keys), dtype=np.int64)
+    else:
+        scope_of_key = key_partition
+    rank_cache = State(_key_rank=state._key_rank)
+    rank = key_rank(keys, rank_cache) if cfg.key is not None else np.zeros(len(keys), np.int64)
+    old = state.open_rows or _empty_rows(cfg)
+    n_old = len(old["key"])
+
+    # Rows of windows: those kept from earlier chunks, then this chunk's.
+    columns = {
+        c: _concat(old["col:" + c], _chunk_column(frame, prepared, c)) for c in cfg.plan.columns
+    }
+    t_rows = _concat(old["t"], prepared.t)
+    fused = fused_ohlcv(cfg.plan, columns)
+    if fused is not None:
+        price, volume_of = fused
+    else:
+        price = volume_of = np.empty(0, np.float64)
+    bad_time = prepared.out_of_range
+    inputs = FinalInputs(
+        key=_concat(old["key"], codes),
+        t=t_rows,
+        old_start=old["start"],
+        old_late=old["late"],
+        bad_time=bad_time.view(np.int8) if bad_time.any() else bad_time[:0].view(np.int8),
+        price=price,
+        size=volume_of,
+        scope_of_key=scope_of_key,
+        key_rank=rank,
+    )
+    # Outputs come from numpy, which asks for huge pages; pages past what is
+    # written (windows emitted, rows dropped) are never touched.
+    capacity = n_old + n  # at most one new window per row
+    outputs = FinalOutputs(
+        per_row=np.empty((3, n), np.int64),
+        status=np.empty(n, np.int8),
+        window=np.empty(n_old + n, np.int64),
+        pane=np.empty(capacity, np.int64),
+        dropped=np.empty((2, n), np.int64),
+        rejected=np.empty(n, np.int64),
+        reasons=np.empty(n, np.int8),
+        emitted=np.empty((6, capacity), np.int64),
+        prices=np.empty((4, capacity if fused else 0), price.dtype),
+        volume=np.empty(capacity if fused else 0, volume_of.dtype),
+        vwap=np.empty(capacity if fused else 0, np.float64),
+    )
+    work = new_final_work(
+        scope_max, state.global_max, len(keys), price.dtype, volume_of.dtype, n_old
+    )
+    idle = cfg.policy.idle_ns
+    work = final_pass(
+        inputs, outputs, work, n_old, 0 if cfg.scope == "global" else -1,
+        size, cfg.spec.offset_ns, cfg.policy.lag_ns, -1 if idle is None else idle,
+        cfg.policy.lateness_ns, fused is not None,
+    )  # fmt: skip
+    counters = work.counters
+    n_windows = int(counters[C_WINDOWS])
+    n_panes = int(counters[C_EMITTED])
+    start, w_before, w_after = outputs.per_row
+    status = outputs.status
+    pane_of_window = outputs.pane[:n_windows]
+    dropped, late_by = outputs.dropped[:, : counters[C_DROPPED]]
+    rejected = outputs.rejected[: counters[C_REJECTED]]
+    reasons = outputs.reasons[: counters[C_REJECTED]]
+    arrival = base + np.arange(n, dtype=np.int64)
+
+    emitted = outputs.emitted[:, :n_panes]
+    if fused is not None:
+        values = dict(
+            zip(
+                cfg.plan.names,
+                (*outputs.prices[:, :n_panes], outputs.volume[:n_panes], outputs.vwap[:n_panes]),
+                strict=True,
+            )
+        )
+    else:
+        arrival_rows = _concat(old["arrival"], arrival)
+        values = aggregate(
+            cfg.plan, columns, outputs.window, pane_of_window, n_panes, t_rows, arrival_rows
+        )
+    emit_row = emitted[E_ROW]
+    windows = _layout_panes(
+        cfg,
+        keys,
+        key_partition,
+        emitted[E_KEY],
+        emitted[E_START],
+        values,
+        emitted[E_ROWS],
+        emitted[E_LATE],
+        np.full(n_panes, TIMINGS.index("final"), np.int8),
+        np.zeros(n_panes, np.int64),
+        emit_row + base if base else emit_row,
+        emitted[E_WATERMARK],
+        prepared.arrival_stamp[emit_row] if prepared.arrival_stamp is not None else None,
+    )
+
+    kept = open_row_positions(outputs.window, outputs.pane)
+    split = int(np.searchsorted(kept, n_old))
+    kept_old, kept_new = kept[:split], kept[split:] - n_old
+    open_rows = {
+        "key": inputs.key[kept].astype(np.int64, copy=False),
+        "start": _concat(old["start"][kept_old], start[kept_new]),
+        "t": t_rows[kept],
+        "arrival": _concat(old["arrival"][kept_old], base + kept_new),
+        "late": _concat(old["late"][kept_old], status[kept_new] == LATE),
+    }
+    for c in cfg.plan.columns:
+        open_rows["col:" + c] = columns[c][kept]
+    new_state = _next_state(
+        cfg,
+        state,
+        prepared,
+        global_max=counters[C_GLOBAL_MAX],
+        scope_max=scope_max,
+        keys=keys,
+        key_partition=key_partition,
+        open_rows=open_rows,
+    )
+    new_state._key_rank = rank_cache._key_rank
+    output = ChunkOutput(
+        windows=windows,
+        late=_late_frame(
+            frame,
+            prepared,
+            dropped,
+            arrival[dropped],
+            start[dropped],
+            size,
+            w_before[dropped],
+            late_by,
+        ),
+        rejected=_rejected_frame(frame, prepared, rejected, arrival[rejected], reasons),
+        trace=_trace_frame(frame, prepared, arrival, start, w_before, w_after, status),
+    )
+    return output, new_state
+
+
+def _updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
+    """``emit="updates"``: vectorised searches of each window's on-time and late panes."""
     n = prepared.n
     base = state.rows_seen
     size, lateness = cfg.spec.size_ns, cfg.policy.lateness_ns
     t = prepared.t
     arrival = base + np.arange(n, dtype=np.int64)
 
-    codes, keys, key_partition = key_codes(cfg, state, prepared)
     scope = _scope_of_keys(cfg, codes, key_partition)
     n_scopes = _n_scopes(cfg, keys)
     scope_max = np.full(n_scopes, NEG_INF, np.int64)
@@ -470,7 +816,7 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
         size, cfg.spec.offset_ns, cfg.policy.lag_ns, -1 if idle is None else idle, lateness,
     )  # fmt: skip
     late = status == LATE
-    dropped = status == DROPPED
+    start[status == REJECTED] = NEG_INF
 
     # Rows of open windows: those kept from earlier chunks, then this chunk's accepted ones.
     accepted = np.flatnonzero(status <= LATE)
@@ -481,15 +827,11 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
         "arrival": arrival[accepted],
         "late": late[accepted],
     }
-    frame_positions = accepted if prepared.order is None else prepared.order[accepted]
     for column in cfg.plan.columns:
-        series = frame[column]
-        # numpy columns stay numpy so the compiled reductions can take them.
-        values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
-        new_rows["col:" + column] = values.take(frame_positions) if len(accepted) else values[:0]
+        new_rows["col:" + column] = _chunk_column(frame, prepared, column)[accepted]
     rows = _concat_rows(state.open_rows or _empty_rows(cfg), new_rows)
 
-    gid, n_windows, w_key, w_start = _window_ids(rows["key"], rows["start"], size)
+    gid, n_windows, w_key, w_start = _window_ids(rows["key"], rows["start"])
     w_end = w_start + size
     w_scope = _scope_of_keys(cfg, w_key, key_partition) if n_windows else w_key
     w_has_on_time = np.zeros(n_windows, bool)
@@ -530,61 +872,35 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
     close_at = first_at_least(_sat_add(w_end, lateness), w_scope)
     closed = close_at < n
 
-    panes_gid: list[np.ndarray] = []
-    panes_upto: list[np.ndarray] = []
-    panes_row: list[np.ndarray] = []
-    panes_timing: list[np.ndarray] = []
-    panes_revision: list[np.ndarray] = []
-    panes_wm: list[np.ndarray] = []
-    if cfg.emit == "final":
-        emitted = np.flatnonzero(closed)
-        panes_gid.append(emitted)
-        panes_upto.append(np.full(len(emitted), INT64_MAX, np.int64))
-        panes_row.append(close_at[emitted])
-        panes_timing.append(np.full(len(emitted), TIMINGS.index("final"), np.int8))
-        panes_revision.append(np.zeros(len(emitted), np.int64))
-        panes_wm.append(watermark_at(close_at[emitted], w_scope[emitted]))
-    else:
-        state_w = _effective(
-            cfg, state_scope_max[w_scope], np.full(n_windows, state.global_max, np.int64)
-        )
-        waiting = np.flatnonzero(w_has_on_time & (state_w < w_end))
-        fire_at = first_at_least(w_end[waiting], w_scope[waiting])
-        fired = fire_at < n
-        on_gid = waiting[fired]
-        on_row = fire_at[fired]
-        panes_gid.append(on_gid)
-        panes_upto.append(base + on_row)
-        panes_row.append(on_row)
-        panes_timing.append(np.full(len(on_gid), TIMINGS.index("on_time"), np.int8))
-        panes_revision.append(np.zeros(len(on_gid), np.int64))
-        panes_wm.append(watermark_at(on_row, w_scope[on_gid]))
-        # One pane per late row of this chunk; its revision counts the panes before it.
-        late_rows = np.flatnonzero(rows["late"])
-        late_gid = gid[late_rows]
-        earlier_late = (
-            pd.Series(late_gid).groupby(late_gid).cumcount().to_numpy(np.int64)
-            if len(late_rows)
-            else np.empty(0, np.int64)
-        )
-        fresh = rows["arrival"][late_rows] >= base
-        late_rows, late_gid, earlier_late = late_rows[fresh], late_gid[fresh], earlier_late[fresh]
-        local = rows["arrival"][late_rows] - base
-        panes_gid.append(late_gid)
-        panes_upto.append(rows["arrival"][late_rows])
-        panes_row.append(local)
-        panes_timing.append(np.full(len(late_gid), TIMINGS.index("late"), np.int8))
-        panes_revision.append(w_has_on_time[late_gid].astype(np.int64, copy=False) + earlier_late)
-        panes_wm.append(w_after[local])
+    state_w = _effective(
+        cfg, state_scope_max[w_scope], np.full(n_windows, state.global_max, np.int64)
+    )
+    waiting = np.flatnonzero(w_has_on_time & (state_w < w_end))
+    fire_at = first_at_least(w_end[waiting], w_scope[waiting])
+    fired = fire_at < n
+    on_gid = waiting[fired]
+    on_row = fire_at[fired]
+    # One pane per late row of this chunk; its revision counts the panes before it.
+    late_rows = np.flatnonzero(rows["late"])
+    late_gid = gid[late_rows]
+    earlier_late = (
+        pd.Series(late_gid).groupby(late_gid).cumcount().to_numpy(np.int64)
+        if len(late_rows)
+        else np.empty(0, np.int64)
+    )
+    fresh = rows["arrival"][late_rows] >= base
+    late_rows, late_gid, earlier_late = late_rows[fresh], late_gid[fresh], earlier_late[fresh]
+    local = rows["arrival"][late_rows] - base
 
-    pane_gid = np.concatenate(panes_gid)
-    pane_row = np.concatenate(panes_row)
+    pane_gid = np.concatenate([on_gid, late_gid])
+    pane_row = np.concatenate([on_row, local])
     rank_cache = State(_key_rank=state._key_rank)
     rank = key_rank(keys if cfg.key is not None else None, rank_cache)
     pane_rank = rank[w_key[pane_gid]] if len(rank) else np.zeros(len(pane_gid), np.int64)
     order = _emission_order(pane_row, w_start[pane_gid], pane_rank)
     pane_gid = pane_gid[order]
     pane_row = pane_row[order]
+    n_on = len(on_gid)
     windows = _pane_frame(
         cfg,
         rows,
@@ -595,39 +911,51 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
         keys,
         key_partition,
         pane_gid,
-        np.concatenate(panes_upto)[order],
+        np.concatenate([base + on_row, rows["arrival"][late_rows]])[order],
         base + pane_row,
-        np.concatenate(panes_timing)[order],
-        np.concatenate(panes_revision)[order],
-        np.concatenate(panes_wm)[order],
+        np.concatenate(
+            [
+                np.full(n_on, TIMINGS.index("on_time"), np.int8),
+                np.full(len(late_gid), TIMINGS.index("late"), np.int8),
+            ]
+        )[order],
+        np.concatenate(
+            [
+                np.zeros(n_on, np.int64),
+                w_has_on_time[late_gid].astype(np.int64, copy=False) + earlier_late,
+            ]
+        )[order],
+        np.concatenate([watermark_at(on_row, w_scope[on_gid]), w_after[local]])[order],
         prepared.arrival_stamp[pane_row] if prepared.arrival_stamp is not None else None,
     )
 
     kept = ~closed[gid] if n_windows else np.zeros(0, bool)
-    new_state = State(
-        rows_seen=base + n,
-        global_max=int(global_max),
+    new_state = _next_state(
+        cfg,
+        state,
+        prepared,
+        global_max=global_max,
         scope_max=scope_max,
-        keys=keys if cfg.key is not None else state.keys,
+        keys=keys,
         key_partition=key_partition,
         open_rows=_take_rows(rows, np.flatnonzero(kept)),
-        last_arrival_time=(
-            int(prepared.arrival_stamp[-1])
-            if prepared.arrival_stamp is not None and n
-            else state.last_arrival_time
-        ),
-        time_kind=state.time_kind
-        if (state.time_kind is not None or n == 0)
-        else prepared.time_kind,
-        _key_rank=rank_cache._key_rank,
     )
-    if new_state.time_kind is None and n:
-        new_state.time_kind = prepared.time_kind
-
+    new_state._key_rank = rank_cache._key_rank
+    dropped = np.flatnonzero(status == DROPPED)
+    rejected = np.flatnonzero(reason >= 0)
     output = ChunkOutput(
         windows=windows,
-        late=_late_frame(frame, prepared, arrival, start, size, w_before, late_by, dropped),
-        rejected=_rejected_frame(frame, prepared, arrival, reason),
+        late=_late_frame(
+            frame,
+            prepared,
+            dropped,
+            arrival[dropped],
+            start[dropped],
+            size,
+            w_before[dropped],
+            late_by[dropped],
+        ),
+        rejected=_rejected_frame(frame, prepared, rejected, arrival[rejected], reason[rejected]),
         trace=_trace_frame(frame, prepared, arrival, start, w_before, w_after, status),
     )
     return output, new_state
@@ -656,9 +984,13 @@ def _replicate(gid: np.ndarray, arrival: np.ndarray, n_windows: int, pane_gid, p
     return ordered[offsets[pane_gid][pane_ids] + within], pane_ids
 
 
+_CATEGORIES = {names: pd.CategoricalDtype(list(names)) for names in (STATUSES, TIMINGS, REASONS)}
+
+
 def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
+    # The codes come from this module and are always in range: skip the check.
     return pd.Categorical.from_codes(
-        codes.astype(np.int8, copy=False), categories=list(categories)
+        codes.astype(np.int8, copy=False), dtype=_CATEGORIES[categories], validate=False
     )
 
 
@@ -672,38 +1004,70 @@ def _pane_frame(
     keys: pd.Index | None,
     key_partition: np.ndarray,
     pane_gid: np.ndarray,
-    pane_upto: np.ndarray,
+    pane_upto: np.ndarray | None,
     emit_row: np.ndarray,
     timing: np.ndarray,
     revision: np.ndarray,
     emit_watermark: np.ndarray | None,
     emit_time: np.ndarray | None,
 ) -> pd.DataFrame:
-    """Aggregate the rows of each pane and lay out a ``windows``-style frame."""
+    """Aggregate the rows of each pane and lay out a ``windows``-style frame.
+
+    ``pane_upto`` None: each pane is a whole window (each window at most once).
+    """
     n_panes = len(pane_gid)
-    if np.all(pane_upto == INT64_MAX):
-        # Whole windows: aggregate every window in place, then pick the panes.
+    if pane_upto is None:
+        # Whole windows: aggregate every row in place, straight into its pane.
+        pane_of_window = np.full(n_windows, -1, np.int64)
+        pane_of_window[pane_gid] = np.arange(n_panes)
+        group = gid
+        t, arrival = rows["t"], rows["arrival"]
         columns = {c: rows["col:" + c] for c in cfg.plan.columns}
-        values = aggregate(cfg.plan, columns, gid, n_windows, rows["t"], rows["arrival"])
-        values = {name: v[pane_gid] for name, v in values.items()}
         count = np.bincount(gid, minlength=n_windows)[pane_gid].astype(np.int64, copy=False)
         late_count = np.bincount(gid, weights=rows["late"], minlength=n_windows)[pane_gid]
     else:
-        row_index, pane_of_row = _replicate(gid, rows["arrival"], n_windows, pane_gid, pane_upto)
+        row_index, group = _replicate(gid, rows["arrival"], n_windows, pane_gid, pane_upto)
+        pane_of_window = np.arange(n_panes, dtype=np.int64)
+        t, arrival = rows["t"][row_index], rows["arrival"][row_index]
         columns = {c: rows["col:" + c][row_index] for c in cfg.plan.columns}
-        values = aggregate(
-            cfg.plan,
-            columns,
-            pane_of_row,
-            n_panes,
-            rows["t"][row_index],
-            rows["arrival"][row_index],
-        )
-        count = np.bincount(pane_of_row, minlength=n_panes).astype(np.int64, copy=False)
-        late_count = np.bincount(pane_of_row, weights=rows["late"][row_index], minlength=n_panes)
-    late_count = late_count.astype(np.int64)
+        count = np.bincount(group, minlength=n_panes).astype(np.int64, copy=False)
+        late_count = np.bincount(group, weights=rows["late"][row_index], minlength=n_panes)
+    values = aggregate(cfg.plan, columns, group, pane_of_window, n_panes, t, arrival)
+    return _layout_panes(
+        cfg,
+        keys,
+        key_partition,
+        w_key[pane_gid],
+        w_start[pane_gid],
+        values,
+        count,
+        late_count.astype(np.int64),
+        timing,
+        revision,
+        emit_row,
+        emit_watermark,
+        emit_time,
+    )
+
+
+def _layout_panes(
+    cfg: Config,
+    keys: pd.Index | None,
+    key_partition: np.ndarray,
+    pane_key: np.ndarray,
+    start: np.ndarray,
+    values: dict[str, Any],
+    count: np.ndarray,
+    late_count: np.ndarray,
+    timing: np.ndarray,
+    revision: np.ndarray,
+    emit_row: np.ndarray,
+    emit_watermark: np.ndarray | None,
+    emit_time: np.ndarray | None,
+) -> pd.DataFrame:
+    """The ``windows``-style frame of panes whose aggregates are computed."""
+    n_panes = len(pane_key)
     out: dict[str, Any] = {}
-    pane_key = w_key[pane_gid]
     if cfg.key is not None:
         # An explicit dtype: DataFrame() would infer "str" from object values.
         out[cfg.key] = (
@@ -717,12 +1081,11 @@ def _pane_frame(
             if n_panes
             else np.empty(0, np.int64)
         )
-    start = w_start[pane_gid]
     out["window_start"] = utc_array(start)
     out["window_end"] = utc_array(start + cfg.spec.size_ns)
     out.update(values)
-    out["count"] = count
-    out["late_count"] = late_count
+    out["count"] = count.astype(np.int64, copy=False)
+    out["late_count"] = late_count.astype(np.int64, copy=False)
     out["timing"] = _categorical(timing, TIMINGS)
     out["revision"] = revision.astype(np.int64, copy=False)
     out["emit_row"] = emit_row.astype(np.int64, copy=False)
@@ -742,29 +1105,29 @@ def _original_rows(
     return frame.iloc[at]
 
 
-def _late_frame(frame, prepared, arrival, start, size, w_before, late_by, dropped):
-    positions = np.flatnonzero(dropped)
+def _late_frame(frame, prepared, positions, arrival, start, size, watermark, late_by):
     out = _original_rows(frame, prepared, positions).copy()
-    out["arrival"] = arrival[positions]
-    out["window_start"] = utc_array(start[positions])
-    out["window_end"] = utc_array(start[positions] + size)
-    out["watermark"] = utc_array(w_before[positions])
-    out["late_by"] = pd.array(late_by[positions].view("timedelta64[ns]"))
+    out["arrival"] = arrival
+    out["window_start"] = utc_array(start)
+    out["window_end"] = utc_array(start + size)
+    out["watermark"] = utc_array(watermark)
+    out["late_by"] = pd.array(late_by.view("timedelta64[ns]"))
     return out
 
 
-def _rejected_frame(frame, prepared, arrival, reason):
-    positions = np.flatnonzero(reason >= 0)
+def _rejected_frame(frame, prepared, positions, arrival, reason):
     out = _original_rows(frame, prepared, positions).copy()
-    out["arrival"] = arrival[positions]
-    out["reason"] = _categorical(reason[positions], REASONS)
+    out["arrival"] = arrival
+    out["reason"] = _categorical(reason, REASONS)
     return out
 
 
 def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
-    """One row per input row, in input order, aligned with the input index."""
+    """One row per input row, in input order, aligned with the input index.
+
+    ``start`` is NEG_INF for rejected rows.
+    """
     n = prepared.n
-    shown_start = np.where(status == REJECTED, NEG_INF, start)
     if prepared.order is None:
         back = slice(None)
     else:
@@ -773,7 +1136,7 @@ def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
     return pd.DataFrame(
         {
             "arrival": arrival[back],
-            "window_start": utc_array(shown_start[back]),
+            "window_start": utc_array(start[back]),
             "watermark_before": utc_array(w_before[back]),
             "watermark_after": utc_array(w_after[back]),
             "status": _categorical(status[back], STATUSES),
@@ -790,7 +1153,7 @@ def open_windows(cfg: Config, state: State, *, closing: bool):
     ``pending``); without it, a look at what is pending now.
     """
     rows = state.open_rows or _empty_rows(cfg)
-    gid, n_windows, w_key, w_start = _window_ids(rows["key"], rows["start"], cfg.spec.size_ns)
+    gid, n_windows, w_key, w_start = _window_ids(rows["key"], rows["start"])
     w_end = w_start + cfg.spec.size_ns
     silent = np.ones(n_windows, bool)
     if cfg.emit == "updates" and n_windows:
@@ -822,7 +1185,7 @@ def open_windows(cfg: Config, state: State, *, closing: bool):
         state.keys if cfg.key is not None else None,
         state.key_partition,
         chosen,
-        np.full(n_panes, INT64_MAX, np.int64),
+        None,
         np.full(n_panes, state.rows_seen, np.int64),
         np.full(n_panes, TIMINGS.index(timing), np.int8),
         np.zeros(n_panes, np.int64),

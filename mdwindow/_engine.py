@@ -11,6 +11,9 @@ wrapping, so times near the int64 limits stay exact.
 
 from __future__ import annotations
 
+import ctypes
+import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -39,6 +42,7 @@ from mdwindow._kernels import (
     classify_rows,
     emission_order,
     factorize_strings,
+    final_counters,
     final_pass,
     first_reaching,
     group_rows,
@@ -368,12 +372,15 @@ def key_codes(cfg: Config, state: State, prepared: _Prepared):
     return codes, keys, key_partition
 
 
-def _key_codes(cfg: Config, state: State, prepared: _Prepared):
-    """:func:`key_codes` and the compiled key dictionary to keep (or None)."""
+def _key_codes(cfg: Config, state: State, prepared: _Prepared, out: np.ndarray | None = None):
+    """:func:`key_codes` and the compiled key dictionary to keep (or None).
+
+    ``out`` (int64, one per row) receives the codes when the compiled path runs.
+    """
     if cfg.key is None:
         keys = state.keys if state.keys is not None else pd.Index([None], dtype=object)
         return np.zeros(prepared.n, np.int64), keys, state.key_partition, None
-    fast = _arrow_key_codes(state, prepared)
+    fast = _arrow_key_codes(state, prepared, out)
     if fast is not None:
         codes, fresh, table = fast
     else:
@@ -500,7 +507,7 @@ def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
     return bigger
 
 
-def _arrow_key_codes(state: State, prepared: _Prepared):
+def _arrow_key_codes(state: State, prepared: _Prepared, out: np.ndarray | None = None):
     """Codes, new keys and the grown dictionary, straight from Arrow string buffers.
 
     None when the keys are not Arrow strings (or earlier keys were of another dtype).
@@ -513,7 +520,7 @@ def _arrow_key_codes(state: State, prepared: _Prepared):
     if known is not None and len(known) and known.dtype != values.dtype:
         return None
     order = prepared.order if prepared.order is not None else np.empty(0, np.int64)
-    codes = np.empty(prepared.n, np.int64)
+    codes = np.empty(prepared.n, np.int64) if out is None else out
     table = state._key_table
     if known is None or len(known) == 0:
         table, new_positions, _ = _run_factorize(array, order, KeyTable.empty(), True, codes)
@@ -617,9 +624,10 @@ def process_chunk(cfg: Config, state: State, frame: pd.DataFrame) -> tuple[Chunk
     untouched, so a failing chunk changes nothing.
     """
     prepared = prepare(cfg, state, frame)
+    if cfg.emit == "final":
+        return _final_chunk(cfg, state, frame, prepared)
     codes, keys, key_partition, key_table = _key_codes(cfg, state, prepared)
-    step = _final_chunk if cfg.emit == "final" else _updates_chunk
-    output, new_state = step(cfg, state, frame, prepared, codes, keys, key_partition)
+    output, new_state = _updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition)
     new_state._key_table = key_table if key_table is not None else state._key_table
     return output, new_state
 
@@ -645,52 +653,80 @@ def _next_state(cfg, state, prepared, *, global_max, scope_max, keys, key_partit
     )
 
 
-def _final_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
+#: Chunks of at least this many rows fault their output pages in on a helper thread.
+PREFAULT_ROWS = 1 << 20
+_MADV_POPULATE_WRITE = 23  # Linux >= 5.14
+_madvise = None
+
+
+class _Prefault:
+    """Fault in the pages of fresh arrays on a helper thread (Linux only).
+
+    Writing to fresh memory makes the operating system clear each page
+    first, and on a busy virtual machine that costs as much as the engine's
+    own work. For arrays whose size is known in advance (the per-row
+    outputs), a helper thread asks Linux to populate the pages
+    (``MADV_POPULATE_WRITE``, which changes no data, so the engine may
+    write them at the same time) while this thread codes the keys and runs
+    the compiled pass with the GIL released. Elsewhere, or for small
+    chunks, this does nothing.
+    """
+
+    _madvise: Any = None
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self.thread = None
+        if sum(a.nbytes for a in arrays) < PREFAULT_ROWS * 8 or not self._available():
+            return
+        self.thread = threading.Thread(
+            target=self._populate, args=(arrays,), name="mdwindow-prefault", daemon=True
+        )
+        self.thread.start()
+
+    @classmethod
+    def _available(cls) -> bool:
+        if cls._madvise is None:
+            cls._madvise = False
+            if sys.platform.startswith("linux"):
+                try:
+                    libc = ctypes.CDLL(None, use_errno=True)
+                    libc.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+                    probe = np.empty(1 << 13, np.uint8)
+                    page = (probe.ctypes.data + 4095) & ~4095
+                    if libc.madvise(page, 4096, _MADV_POPULATE_WRITE) == 0:
+                        cls._madvise = libc.madvise
+                except (OSError, AttributeError):
+                    pass
+        return bool(cls._madvise)
+
+    @classmethod
+    def _populate(cls, arrays: list[np.ndarray]) -> None:
+        for values in arrays:
+            start = values.ctypes.data & ~4095
+            cls._madvise(start, values.ctypes.data + values.nbytes - start, _MADV_POPULATE_WRITE)
+
+    def finish(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _final_chunk(cfg, state, frame, prepared):
     """``emit="final"``: one compiled pass judges rows, fills windows and closes them."""
     n = prepared.n
-    base = state.rows_seen
-    size = cfg.spec.size_ns
-    n_scopes = _n_scopes(cfg, keys)
-    scope_max = np.full(n_scopes, NEG_INF, np.int64)
-    scope_max[: len(state.scope_max)] = state.scope_max
-    if cfg.scope == "global":
-        scope_of_key = np.zeros(len(keys), np.int64)
-    elif cfg.scope == "key":
-        scope_of_key = np.arange(len(keys), dtype=np.int64)
-    else:
-        scope_of_key = key_partition
-    rank_cache = State(_key_rank=state._key_rank)
-    rank = key_rank(keys, rank_cache) if cfg.key is not None else np.zeros(len(keys), np.int64)
     old = state.open_rows or _empty_rows(cfg)
     n_old = len(old["key"])
-
     # Rows of windows: those kept from earlier chunks, then this chunk's.
     columns = {
         c: _concat(old["col:" + c], _chunk_column(frame, prepared, c)) for c in cfg.plan.columns
     }
-    t_rows = _concat(old["t"], prepared.t)
     fused = fused_ohlcv(cfg.plan, columns)
-    if fused is not None:
-        price, volume_of = fused
-    else:
-        price = volume_of = np.empty(0, np.float64)
-    bad_time = prepared.out_of_range
-    inputs = FinalInputs(
-        key=_concat(old["key"], codes),
-        t=t_rows,
-        old_start=old["start"],
-        old_late=old["late"],
-        bad_time=bad_time.view(np.int8) if bad_time.any() else bad_time[:0].view(np.int8),
-        price=price,
-        size=volume_of,
-        scope_of_key=scope_of_key,
-        key_rank=rank,
-    )
+    price, volume = fused if fused is not None else (np.empty(0, np.float64),) * 2
     # Outputs come from numpy, which asks for huge pages; pages past what is
     # written (windows emitted, rows dropped) are never touched.
     capacity = n_old + n  # at most one new window per row
+    per_window = capacity if fused is not None else 0
     outputs = FinalOutputs(
-        per_row=np.empty((3, n), np.int64),
+        per_row=np.empty((4, n), np.int64),
         status=np.empty(n, np.int8),
         window=np.empty(n_old + n, np.int64),
         pane=np.empty(capacity, np.int64),
@@ -698,49 +734,98 @@ def _final_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
         rejected=np.empty(n, np.int64),
         reasons=np.empty(n, np.int8),
         emitted=np.empty((6, capacity), np.int64),
-        prices=np.empty((4, capacity if fused else 0), price.dtype),
-        volume=np.empty(capacity if fused else 0, volume_of.dtype),
-        vwap=np.empty(capacity if fused else 0, np.float64),
+        prices=np.empty((4, per_window), price.dtype),
+        volume=np.empty(per_window, volume.dtype),
+        vwap=np.empty(per_window, np.float64),
     )
-    work = new_final_work(
-        scope_max, state.global_max, len(keys), price.dtype, volume_of.dtype, n_old
+    codes = np.empty(n, np.int64)
+    counters = final_counters()
+    # Fault the per-row output pages in on another core meanwhile (see _Prefault).
+    coded_here = cfg.key is not None and isinstance(
+        prepared.key_column.array, pd.arrays.ArrowStringArray
     )
-    idle = cfg.policy.idle_ns
-    work = final_pass(
-        inputs, outputs, work, n_old, 0 if cfg.scope == "global" else -1,
-        size, cfg.spec.offset_ns, cfg.policy.lag_ns, -1 if idle is None else idle,
-        cfg.policy.lateness_ns, fused is not None,
-    )  # fmt: skip
-    counters = work.counters
-    n_windows = int(counters[C_WINDOWS])
-    n_panes = int(counters[C_EMITTED])
-    start, w_before, w_after = outputs.per_row
-    status = outputs.status
-    pane_of_window = outputs.pane[:n_windows]
-    dropped, late_by = outputs.dropped[:, : counters[C_DROPPED]]
-    rejected = outputs.rejected[: counters[C_REJECTED]]
-    reasons = outputs.reasons[: counters[C_REJECTED]]
-    arrival = base + np.arange(n, dtype=np.int64)
-
-    emitted = outputs.emitted[:, :n_panes]
-    if fused is not None:
-        values = dict(
-            zip(
-                cfg.plan.names,
-                (*outputs.prices[:, :n_panes], outputs.volume[:n_panes], outputs.vwap[:n_panes]),
-                strict=True,
-            )
+    prefault = _Prefault([codes] * coded_here + [outputs.per_row, outputs.status, outputs.window])
+    try:
+        codes, keys, key_partition, key_table = _key_codes(cfg, state, prepared, codes)
+        inputs = FinalInputs(
+            key=_concat(old["key"], codes),
+            t=_concat(old["t"], prepared.t),
+            old_start=old["start"],
+            old_late=old["late"],
+            bad_time=_nonzero_or_empty(prepared.out_of_range.view(np.int8)),
+            price=price,
+            size=volume,
+            scope_of_key=_scope_of_keys(cfg, np.arange(len(keys)), key_partition),
+            key_rank=np.zeros(len(keys), np.int64),
         )
+        rank_cache = State(_key_rank=state._key_rank)
+        if cfg.key is not None:
+            inputs = inputs._replace(key_rank=key_rank(keys, rank_cache))
+        scope_max = np.full(_n_scopes(cfg, keys), NEG_INF, np.int64)
+        scope_max[: len(state.scope_max)] = state.scope_max
+        idle = cfg.policy.idle_ns
+        work = new_final_work(
+            scope_max, state.global_max, len(keys), price.dtype, volume.dtype, n_old, counters
+        )
+        final_pass(
+            inputs, outputs, work, n_old, state.rows_seen, 0 if cfg.scope == "global" else -1,
+            cfg.spec.size_ns, cfg.spec.offset_ns, cfg.policy.lag_ns,
+            -1 if idle is None else idle, cfg.policy.lateness_ns, fused is not None,
+        )  # fmt: skip
+    finally:
+        prefault.finish()
+    output, open_rows = _final_output(
+        cfg, state, frame, prepared, inputs, outputs, counters, columns, keys, key_partition
+    )
+    new_state = _next_state(
+        cfg,
+        state,
+        prepared,
+        global_max=counters[C_GLOBAL_MAX],
+        scope_max=scope_max,
+        keys=keys,
+        key_partition=key_partition,
+        open_rows=open_rows,
+    )
+    new_state._key_rank = rank_cache._key_rank
+    new_state._key_table = key_table if key_table is not None else state._key_table
+    return output, new_state
+
+
+def _nonzero_or_empty(flags: np.ndarray) -> np.ndarray:
+    """``flags``, or an empty array when none is set (the compiled pass then skips them)."""
+    return flags if flags.any() else flags[:0]
+
+
+def _final_output(
+    cfg, state, frame, prepared, inputs, outputs, counters, columns, keys, partition
+):
+    """The frames of a ``final_pass``, and the rows of the windows it left open."""
+    n_old = len(inputs.old_start)
+    base = state.rows_seen
+    n_panes = int(counters[C_EMITTED])
+    start, w_before, w_after, arrival = outputs.per_row
+    status = outputs.status
+    emitted = outputs.emitted[:, :n_panes]
+    if len(outputs.vwap):
+        parts = (*outputs.prices[:, :n_panes], outputs.volume[:n_panes], outputs.vwap[:n_panes])
+        values = dict(zip(cfg.plan.names, parts, strict=True))
     else:
-        arrival_rows = _concat(old["arrival"], arrival)
+        old_arrival = state.open_rows["arrival"] if state.open_rows else arrival[:0]
         values = aggregate(
-            cfg.plan, columns, outputs.window, pane_of_window, n_panes, t_rows, arrival_rows
+            cfg.plan,
+            columns,
+            outputs.window,
+            outputs.pane[: counters[C_WINDOWS]],
+            n_panes,
+            inputs.t,
+            _concat(old_arrival, arrival),
         )
     emit_row = emitted[E_ROW]
     windows = _layout_panes(
         cfg,
         keys,
-        key_partition,
+        partition,
         emitted[E_KEY],
         emitted[E_START],
         values,
@@ -756,26 +841,20 @@ def _final_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
     kept = open_row_positions(outputs.window, outputs.pane)
     split = int(np.searchsorted(kept, n_old))
     kept_old, kept_new = kept[:split], kept[split:] - n_old
+    old = state.open_rows or _empty_rows(cfg)
     open_rows = {
         "key": inputs.key[kept].astype(np.int64, copy=False),
         "start": _concat(old["start"][kept_old], start[kept_new]),
-        "t": t_rows[kept],
+        "t": inputs.t[kept],
         "arrival": _concat(old["arrival"][kept_old], base + kept_new),
         "late": _concat(old["late"][kept_old], status[kept_new] == LATE),
     }
     for c in cfg.plan.columns:
         open_rows["col:" + c] = columns[c][kept]
-    new_state = _next_state(
-        cfg,
-        state,
-        prepared,
-        global_max=counters[C_GLOBAL_MAX],
-        scope_max=scope_max,
-        keys=keys,
-        key_partition=key_partition,
-        open_rows=open_rows,
-    )
-    new_state._key_rank = rank_cache._key_rank
+
+    dropped, late_by = outputs.dropped[:, : counters[C_DROPPED]]
+    rejected = outputs.rejected[: counters[C_REJECTED]]
+    reasons = outputs.reasons[: counters[C_REJECTED]]
     output = ChunkOutput(
         windows=windows,
         late=_late_frame(
@@ -784,14 +863,14 @@ def _final_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
             dropped,
             arrival[dropped],
             start[dropped],
-            size,
+            cfg.spec.size_ns,
             w_before[dropped],
             late_by,
         ),
         rejected=_rejected_frame(frame, prepared, rejected, arrival[rejected], reasons),
         trace=_trace_frame(frame, prepared, arrival, start, w_before, w_after, status),
     )
-    return output, new_state
+    return output, open_rows
 
 
 def _updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):

@@ -20,9 +20,9 @@ INT64_MAX = np.iinfo(np.int64).max
 #: decrements each array's reference count (atomic operations), which costs
 #: more than the helper's own work; without the runtime those calls are
 #: plain function calls that LLVM can inline.
-nrt_free = njit(cache=True, _nrt=False)
+nrt_free = njit(cache=True, _nrt=False, nogil=True)
 #: The same, inlined into the caller by numba (no call, no argument copies).
-nrt_free_inline = njit(cache=True, _nrt=False, inline="always")
+nrt_free_inline = njit(cache=True, _nrt=False, nogil=True, inline="always")
 
 
 @njit(cache=True)
@@ -607,7 +607,7 @@ def window_ids(key, start):  # pragma: no cover - compiled
     C_EVERY, C_POOL, C_GLOBAL_MAX, C_NEED_HEAP,
 ) = range(11)  # fmt: skip
 #: Fields of ``per_row`` (one column per chunk row).
-ROW_START, ROW_W_BEFORE, ROW_W_AFTER = range(3)
+ROW_START, ROW_W_BEFORE, ROW_W_AFTER, ROW_ARRIVAL = range(4)
 #: Fields of ``emitted`` (int64, one column per emitted window, in order).
 E_KEY, E_START, E_ROWS, E_LATE, E_ROW, E_WATERMARK = range(6)
 #: Why :func:`final_rows` stopped early.
@@ -631,7 +631,7 @@ class FinalInputs(NamedTuple):
 class FinalOutputs(NamedTuple):
     """What :func:`final_rows` fills in."""
 
-    per_row: np.ndarray  # (3, n) int64: ROW_* per chunk row
+    per_row: np.ndarray  # (4, n) int64: ROW_* per chunk row
     status: np.ndarray  # (n,) int8: 0 on time, 1 late, 2 dropped, 3 rejected
     window: np.ndarray  # per row (kept and chunk): window id, -1 for none
     pane: np.ndarray  # per window id: position among the emitted windows, -1 while open
@@ -850,7 +850,7 @@ def _close_window(g, row, watermark, inp, out, work, idle, fuse):  # pragma: no 
 
 @nrt_free
 def final_rows(
-    inp, out, work, n_old, missing_key_scope, size, offset, lag, idle, lateness, fuse
+    inp, out, work, n_old, base, missing_key_scope, size, offset, lag, idle, lateness, fuse
 ):  # pragma: no cover - compiled
     """Judge every row, put it in its window and close windows as the watermark passes.
 
@@ -897,6 +897,7 @@ def final_rows(
             late = inp.old_late[j]
         else:
             ti = inp.t[j]
+            per_row[ROW_ARRIVAL, i] = base + i
             s = inp.scope_of_key[k] if k >= 0 else missing_key_scope
             st, reason = row_window(ti, has_bad and inp.bad_time[i] != 0, k < 0, size, offset)
             out.window[j] = -1
@@ -984,13 +985,23 @@ def _free_stack(capacity: int, used: int) -> np.ndarray:
     return free
 
 
+def final_counters() -> np.ndarray:
+    """The ``counters`` of :func:`final_rows` (C_*), all zero."""
+    return np.zeros(11, np.int64)
+
+
 def new_final_work(
-    scope_max: np.ndarray, global_max: int, n_keys: int, price_dtype, size_dtype, slots: int
+    scope_max: np.ndarray,
+    global_max: int,
+    n_keys: int,
+    price_dtype,
+    size_dtype,
+    slots: int,
+    counters: np.ndarray,
 ) -> FinalWork:
     """Working state for :func:`final_rows` with room for ``slots`` open windows."""
     slots = max(MIN_SLOTS, 1 << (int(slots) - 1).bit_length())
     n_scopes = len(scope_max)
-    counters = np.zeros(11, np.int64)
     counters[C_FREE] = slots
     counters[C_GLOBAL_MAX] = global_max
     counters[C_POOL] = 4 * n_scopes
@@ -1012,11 +1023,13 @@ def new_final_work(
     )
 
 
-def final_pass(inp, out, work, n_old, missing_key_scope, size, offset, lag, idle, lateness, fuse):
+def final_pass(
+    inp, out, work, n_old, base, missing_key_scope, size, offset, lag, idle, lateness, fuse
+):
     """Run :func:`final_rows` to the end, growing its working arrays when it asks."""
     while True:
         need = final_rows(
-            inp, out, work, n_old, missing_key_scope, size, offset, lag, idle, lateness, fuse
+            inp, out, work, n_old, base, missing_key_scope, size, offset, lag, idle, lateness, fuse
         )
         if need == DONE:
             return work

@@ -53,7 +53,7 @@ from mdwindow._kernels import (
     rehash_strings,
     window_ids,
 )
-from mdwindow._time import INT64_MAX, NEG_INF, event_times, utc_array
+from mdwindow._time import INT64_MAX, NEG_INF, event_times_of, is_datetime, utc_array
 from mdwindow.hashing import HASHES, partition_ids_for_uniques
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy, resolve_policy
 
@@ -222,9 +222,10 @@ def _require_columns(cfg: Config, frame: pd.DataFrame) -> None:
     if cfg.arrival_time is not None:
         wanted.append(("arrival_time", cfg.arrival_time))
     wanted += [("agg", c) for c in cfg.plan.columns]
-    available = list(map(str, frame.columns))
+    columns = frame.columns
     for role, column in wanted:
-        if column not in frame.columns:
+        if column not in columns:
+            available = list(map(str, columns))
             hint = (
                 "set price=/size= to the right columns"
                 if role == "agg"
@@ -233,7 +234,7 @@ def _require_columns(cfg: Config, frame: pd.DataFrame) -> None:
             raise KeyError(
                 f"{role}: column {column!r} is not in the frame (columns: {available}); {hint}"
             )
-    clashes = [c for c in ADDED_COLUMNS if c in frame.columns]
+    clashes = [c for c in ADDED_COLUMNS if c in columns]
     if clashes:
         raise ValueError(
             f"ticks: column(s) {clashes} would be overwritten by the columns that the late "
@@ -246,11 +247,20 @@ def _require_columns(cfg: Config, frame: pd.DataFrame) -> None:
 ADDED_COLUMNS = ("arrival", "window_start", "window_end", "watermark", "late_by", "reason")
 
 
-def _time_kind(frame: pd.DataFrame, column: str) -> str:
-    dtype = frame[column].dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        return "datetime"
-    return "integer"
+def _time_kind(values: Any) -> str:
+    return "datetime" if is_datetime(values.dtype) else "integer"
+
+
+def _column(frame: pd.DataFrame, name: str) -> Any:
+    """The values (numpy or pandas array) of column ``name``, without building a Series."""
+    try:
+        loc = frame.columns.get_loc(name)
+        if isinstance(loc, (int, np.integer)):
+            return frame._mgr.iget_values(loc)
+    except AttributeError:  # pragma: no cover - other pandas versions
+        pass
+    series = frame[name]
+    return series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
 
 
 @dataclass
@@ -260,39 +270,42 @@ class _Prepared:
     t: np.ndarray
     out_of_range: np.ndarray
     arrival_stamp: np.ndarray | None
-    key_column: pd.Series | None  # in frame order
+    key_values: Any  # the key column's values, in frame order (None: no key)
     time_kind: str
 
     @property
     def keys(self) -> pd.Series | None:
         """The key column in arrival order (RangeIndex)."""
-        if self.key_column is None:
+        if self.key_values is None:
             return None
-        keys = self.key_column.reset_index(drop=True)
+        # An explicit dtype: pandas would infer "str" from object values.
+        keys = pd.Series(self.key_values, dtype=self.key_values.dtype, copy=False)
         return keys if self.order is None else keys.take(self.order).reset_index(drop=True)
 
 
 def prepare(cfg: Config, state: State, frame: pd.DataFrame) -> _Prepared:
     """Check a chunk and bring it into arrival order; raises before any work."""
     _require_columns(cfg, frame)
-    kind = _time_kind(frame, cfg.time)
+    times = _column(frame, cfg.time)
+    kind = _time_kind(times)
     if state.time_kind is not None and len(frame) and kind != state.time_kind:
         raise TypeError(
             f"time: column {cfg.time!r} holds {kind} times in this chunk but "
             f"{state.time_kind} times in earlier ones; convert every chunk the same way"
         )
-    t, out_of_range = event_times(frame, cfg.time, cfg.time_unit)
+    t, out_of_range = event_times_of(times, cfg.time, cfg.time_unit)
     n = len(frame)
     order = None
     stamp = None
     if cfg.arrival_time is not None:
-        if _time_kind(frame, cfg.arrival_time) != "datetime":
+        stamps = _column(frame, cfg.arrival_time)
+        if _time_kind(stamps) != "datetime":
             raise TypeError(
                 f"arrival_time: column {cfg.arrival_time!r} holds "
-                f"{frame[cfg.arrival_time].dtype} values, not datetimes; convert it first, "
+                f"{stamps.dtype} values, not datetimes; convert it first, "
                 f"e.g. pd.to_datetime(frame[{cfg.arrival_time!r}], utc=True)"
             )
-        stamp_raw, stamp_oor = event_times(frame, cfg.arrival_time, None)
+        stamp_raw, stamp_oor = event_times_of(stamps, cfg.arrival_time, None)
         if ((stamp_raw == NEG_INF) & ~stamp_oor).any():
             missing = int(((stamp_raw == NEG_INF) & ~stamp_oor).sum())
             raise ValueError(
@@ -315,7 +328,7 @@ def prepare(cfg: Config, state: State, frame: pd.DataFrame) -> _Prepared:
             )
         t = t[order]
         out_of_range = out_of_range[order]
-    keys = frame[cfg.key] if cfg.key is not None else None
+    keys = _column(frame, cfg.key) if cfg.key is not None else None
     return _Prepared(n, order, t, out_of_range, stamp, keys, kind)
 
 
@@ -512,7 +525,7 @@ def _arrow_key_codes(state: State, prepared: _Prepared, out: np.ndarray | None =
 
     None when the keys are not Arrow strings (or earlier keys were of another dtype).
     """
-    values = prepared.key_column.array
+    values = prepared.key_values
     array = _arrow_strings(values)
     if array is None:
         return None
@@ -538,7 +551,10 @@ def _arrow_key_codes(state: State, prepared: _Prepared, out: np.ndarray | None =
         if unknown:
             # New keys: insert them into a copy, so the state's dictionary stays as it was.
             table, new_positions, _ = _run_factorize(array, order, table.copy(), True, codes)
-    fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
+    if len(new_positions):
+        fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
+    else:
+        fresh = state.keys[:0] if known is not None else pd.Index(values[:0], dtype=values.dtype)
     return codes, fresh, table
 
 
@@ -612,8 +628,7 @@ def _concat(before: Any, values: Any) -> Any:
 
 def _chunk_column(frame: pd.DataFrame, prepared: _Prepared, column: str) -> Any:
     """An input column in arrival order; numpy columns stay numpy for the compiled reductions."""
-    series = frame[column]
-    values = series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
+    values = _column(frame, column)
     return values if prepared.order is None else values.take(prepared.order)
 
 
@@ -741,9 +756,7 @@ def _final_chunk(cfg, state, frame, prepared):
     codes = np.empty(n, np.int64)
     counters = final_counters()
     # Fault the per-row output pages in on another core meanwhile (see _Prefault).
-    coded_here = cfg.key is not None and isinstance(
-        prepared.key_column.array, pd.arrays.ArrowStringArray
-    )
+    coded_here = isinstance(prepared.key_values, pd.arrays.ArrowStringArray)
     prefault = _Prefault([codes] * coded_here + [outputs.per_row, outputs.status, outputs.window])
     try:
         codes, keys, key_partition, key_table = _key_codes(cfg, state, prepared, codes)
@@ -1148,11 +1161,9 @@ def _layout_panes(
     n_panes = len(pane_key)
     out: dict[str, Any] = {}
     if cfg.key is not None:
-        # An explicit dtype: DataFrame() would infer "str" from object values.
+        # Keep the keys' dtype (a frame would infer "str" from object values).
         out[cfg.key] = (
-            pd.Series(keys.take(pane_key).array, dtype=keys.dtype)
-            if keys is not None
-            else pd.Series([], dtype=object)
+            _plain(keys.array.take(pane_key)) if keys is not None else np.empty(0, object)
         )
     if cfg.partitions is not None:
         out["partition"] = (
@@ -1162,7 +1173,7 @@ def _layout_panes(
         )
     out["window_start"] = utc_array(start)
     out["window_end"] = utc_array(start + cfg.spec.size_ns)
-    out.update(values)
+    out.update((name, _plain(v)) for name, v in values.items())
     out["count"] = count.astype(np.int64, copy=False)
     out["late_count"] = late_count.astype(np.int64, copy=False)
     out["timing"] = _categorical(timing, TIMINGS)
@@ -1173,32 +1184,158 @@ def _layout_panes(
     if cfg.arrival_time is not None:
         stamps = emit_time if emit_time is not None else np.full(n_panes, NEG_INF, np.int64)
         out["emit_time"] = utc_array(stamps)
-    return pd.DataFrame(out, copy=False)
+    return _frame(
+        _labels(tuple(out)), list(out.values()), pd.RangeIndex(n_panes), consolidate=True
+    )
 
 
-def _original_rows(
-    frame: pd.DataFrame, prepared: _Prepared, positions: np.ndarray
+# --------------------------------------------------------------------------
+# Result frames, built without pandas' per-column checks (a chunk of a
+# thousand rows costs more in DataFrame construction than in windowing)
+
+#: Frames up to this many rows get their columns consolidated into blocks
+#: (cheap then, and later slicing is faster); larger ones keep the arrays.
+CONSOLIDATE_ROWS = 1 << 16
+
+
+def _plain(values: Any) -> Any:
+    """numpy values of a pandas array as a numpy array; other arrays unchanged."""
+    return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
+
+
+_LABELS: dict[tuple, pd.Index] = {}
+
+
+def _labels(names: tuple) -> pd.Index:
+    """The column index a frame built from a dict with these keys would have."""
+    found = _LABELS.get(names)
+    if found is None:
+        found = _LABELS[names] = pd.DataFrame(dict.fromkeys(names, ())).columns
+    return found
+
+
+def _frame(
+    columns: pd.Index, arrays: list, index: pd.Index, *, consolidate: bool = False
 ) -> pd.DataFrame:
-    """Rows of the input at arrival positions, original columns and index."""
-    at = positions if prepared.order is None else prepared.order[positions]
-    return frame.iloc[at]
+    """A frame of ready arrays (numpy or pandas arrays, each as long as ``index``).
+
+    ``consolidate`` (small frames only) groups same-dtype columns into blocks,
+    which costs a copy but makes slicing the frame later much cheaper.
+    """
+    if len(index) <= CONSOLIDATE_ROWS:
+        try:
+            if consolidate:
+                return pd.DataFrame._from_arrays(arrays, columns, index, verify_integrity=False)
+            from pandas.core.internals.construction import arrays_to_mgr
+
+            manager = arrays_to_mgr(
+                arrays, columns, index, verify_integrity=False, consolidate=False
+            )
+            return pd.DataFrame._from_mgr(manager, axes=manager.axes)
+        except (AttributeError, ImportError, TypeError):  # pragma: no cover - other pandas
+            pass
+    frame = pd.DataFrame(dict(zip(range(len(arrays)), arrays, strict=True)), index, copy=False)
+    frame.columns = columns
+    return frame
+
+
+class _Layout(NamedTuple):
+    """What ``frame.iloc[[]]`` with columns appended looks like, for one input schema."""
+
+    columns: pd.Index
+    dtypes: list
+    index: tuple  # type, dtype and names of the index
+    added: list
+    labels: pd.Index  # columns of the result
+    empty: list  # empty arrays, one per result column
+    empty_index: pd.Index
+
+
+#: The last layout seen per set of added columns (late, rejected).
+_LAYOUTS: dict[tuple, _Layout] = {}
+
+
+def _layout(frame: pd.DataFrame, added: dict[str, Any]) -> _Layout | None:
+    """The layout of ``frame`` with ``added`` columns, or None when it has no simple one."""
+    columns, index = frame.columns, frame.index
+    if isinstance(columns, pd.MultiIndex) or not columns.is_unique:
+        return None
+    if type(index) not in (pd.RangeIndex, pd.Index):
+        # Other index types keep more than their dtype in an empty take (levels, freq).
+        return None
+    try:
+        dtypes = list(frame._mgr.get_dtypes())
+    except AttributeError:  # pragma: no cover - other pandas versions
+        return None
+    names = tuple(added)
+    added_dtypes = [values.dtype for values in added.values()]
+    known = _LAYOUTS.get(names)
+    if (
+        known is not None
+        and known.dtypes == dtypes
+        and known.added == added_dtypes
+        and known.index == (type(index), index.dtype, index.names)
+        and (known.columns is columns or known.columns.equals(columns))
+        and known.columns.dtype == columns.dtype
+        and known.columns.name == columns.name
+    ):
+        return known
+    # Assign the columns one by one as the plain pandas way would, once per schema.
+    empty = frame.iloc[np.empty(0, np.int64)].copy()
+    for name, values in added.items():
+        empty[name] = values[:0]
+    layout = _Layout(
+        columns,
+        dtypes,
+        (type(index), index.dtype, index.names),
+        added_dtypes,
+        empty.columns,
+        [empty.iloc[:, j].array for j in range(empty.shape[1])],
+        empty.index,
+    )
+    layout = layout._replace(empty=[_plain(values) for values in layout.empty])
+    _LAYOUTS[names] = layout
+    return layout
+
+
+def _with_columns(frame: pd.DataFrame, at: np.ndarray, added: dict[str, Any]) -> pd.DataFrame:
+    """``frame.iloc[at]`` with ``added`` columns appended, as ``out[name] = values`` would."""
+    layout = _layout(frame, added)
+    if layout is None:
+        out = frame.iloc[at].copy()
+        for name, values in added.items():
+            out[name] = values
+        return out
+    if not len(at):
+        return _frame(layout.labels, layout.empty, layout.empty_index)
+    manager = frame._mgr
+    arrays = [manager.iget_values(j).take(at) for j in range(len(frame.columns))]
+    return _frame(layout.labels, arrays + list(added.values()), frame.index.take(at))
 
 
 def _late_frame(frame, prepared, positions, arrival, start, size, watermark, late_by):
-    out = _original_rows(frame, prepared, positions).copy()
-    out["arrival"] = arrival
-    out["window_start"] = utc_array(start)
-    out["window_end"] = utc_array(start + size)
-    out["watermark"] = utc_array(watermark)
-    out["late_by"] = pd.array(late_by.view("timedelta64[ns]"))
-    return out
+    return _with_columns(
+        frame,
+        positions if prepared.order is None else prepared.order[positions],
+        {
+            "arrival": arrival,
+            "window_start": utc_array(start),
+            "window_end": utc_array(start + size),
+            "watermark": utc_array(watermark),
+            "late_by": pd.array(late_by.view("timedelta64[ns]")),
+        },
+    )
 
 
 def _rejected_frame(frame, prepared, positions, arrival, reason):
-    out = _original_rows(frame, prepared, positions).copy()
-    out["arrival"] = arrival
-    out["reason"] = _categorical(reason, REASONS)
-    return out
+    return _with_columns(
+        frame,
+        positions if prepared.order is None else prepared.order[positions],
+        {"arrival": arrival, "reason": _categorical(reason, REASONS)},
+    )
+
+
+_TRACE = ("arrival", "window_start", "watermark_before", "watermark_after", "status")
 
 
 def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
@@ -1212,17 +1349,14 @@ def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
     else:
         back = np.empty(n, np.int64)
         back[prepared.order] = np.arange(n)
-    return pd.DataFrame(
-        {
-            "arrival": arrival[back],
-            "window_start": utc_array(start[back]),
-            "watermark_before": utc_array(w_before[back]),
-            "watermark_after": utc_array(w_after[back]),
-            "status": _categorical(status[back], STATUSES),
-        },
-        index=frame.index,
-        copy=False,
-    )
+    arrays = [
+        arrival[back],
+        utc_array(start[back]),
+        utc_array(w_before[back]),
+        utc_array(w_after[back]),
+        _categorical(status[back], STATUSES),
+    ]
+    return _frame(_labels(_TRACE), arrays, frame.index)
 
 
 def open_windows(cfg: Config, state: State, *, closing: bool):

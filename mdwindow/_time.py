@@ -74,28 +74,42 @@ def event_times(
     bit pattern); so are times that int64 nanoseconds cannot hold, which are
     also flagged in ``out_of_range``. Integer columns need ``time_unit``.
     """
-    series = frame[column]
-    dtype = series.dtype
+    return event_times_of(frame[column].array, column, time_unit)
+
+
+def is_datetime(dtype: Any) -> bool:
+    """Whether ``dtype`` holds datetimes (tz-aware or naive, any unit)."""
+    return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype)
+
+
+def event_times_of(
+    values: Any, column: str, time_unit: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`event_times` of a column's values (numpy or pandas array) named ``column``.
+
+    Nanosecond datetimes come back as a view of ``values``, not a copy.
+    """
+    dtype = values.dtype
     if time_unit is not None and time_unit not in TIME_UNITS:
         raise ValueError(
             f"time_unit: got {time_unit!r}; choose one of {', '.join(map(repr, TIME_UNITS))}"
         )
-    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+    if is_datetime(dtype):
         if time_unit is not None:
             raise ValueError(
                 f"time_unit: column {column!r} already holds datetimes ({dtype}); "
                 "time_unit is only for integer time columns, leave it as None"
             )
-        values = series.array
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            values = values.tz_convert("UTC").tz_localize(None)
-        raw = np.asarray(values)
-        unit = np.datetime_data(raw.dtype)[0]
-        ints = raw.view(np.int64)
-        missing = np.isnat(raw)
+        if isinstance(values, pd.arrays.DatetimeArray):
+            # Stored as UTC already, whatever the zone: no conversion needed.
+            ints, unit = values.asi8, values.unit
+        else:
+            raw = np.asarray(values)
+            ints, unit = raw.view(np.int64), np.datetime_data(raw.dtype)[0]
         if unit == "ns":
             return ints, np.zeros(len(ints), dtype=bool)
-        return _scale(ints, missing, TIME_UNITS[unit])
+        return _scale(ints, ints == NEG_INF, TIME_UNITS[unit])
+    series = pd.Series(values, dtype=dtype, copy=False)
     if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         if time_unit is None:
             raise TypeError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +123,14 @@ def _compiled_input(values: Any) -> np.ndarray | None:
 
 def is_ohlcv(plan: AggPlan) -> bool:
     """Whether ``plan`` is exactly what ``agg="ohlcv"`` builds (for the fused kernel)."""
+    try:
+        return _is_ohlcv(plan)
+    except TypeError:  # an aggregation function that cannot be hashed
+        return _is_ohlcv.__wrapped__(plan)
+
+
+@functools.lru_cache(maxsize=64)
+def _is_ohlcv(plan: AggPlan) -> bool:
     if len(plan.items) != 6 or plan.items[-1].func != VWAP:
         return False
     price, size = plan.items[-1].columns

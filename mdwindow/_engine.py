@@ -53,7 +53,14 @@ from mdwindow._kernels import (
     rehash_strings,
     window_ids,
 )
-from mdwindow._time import INT64_MAX, NEG_INF, event_times_of, is_datetime, utc_array
+from mdwindow._time import (
+    INT64_MAX,
+    NEG_INF,
+    event_times_of,
+    is_datetime,
+    timedelta_array,
+    utc_array,
+)
 from mdwindow.hashing import HASHES, partition_ids_for_uniques
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy, resolve_policy
 
@@ -399,6 +406,8 @@ def _key_codes(cfg: Config, state: State, prepared: _Prepared, out: np.ndarray |
     else:
         codes, fresh = _pandas_key_codes(state, prepared)
         table = None
+    if fresh is None:
+        return codes, state.keys, state.key_partition, table
     base_keys = state.keys if state.keys is not None and len(state.keys) else fresh[:0]
     keys = _append_keys(base_keys, fresh) if len(fresh) else base_keys
     if len(keys) == 0:
@@ -551,10 +560,10 @@ def _arrow_key_codes(state: State, prepared: _Prepared, out: np.ndarray | None =
         if unknown:
             # New keys: insert them into a copy, so the state's dictionary stays as it was.
             table, new_positions, _ = _run_factorize(array, order, table.copy(), True, codes)
-    if len(new_positions):
+    if len(new_positions) or known is None or not len(known):
         fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
     else:
-        fresh = state.keys[:0] if known is not None else pd.Index(values[:0], dtype=values.dtype)
+        fresh = None  # no new keys
     return codes, fresh, table
 
 
@@ -1162,9 +1171,7 @@ def _layout_panes(
     out: dict[str, Any] = {}
     if cfg.key is not None:
         # Keep the keys' dtype (a frame would infer "str" from object values).
-        out[cfg.key] = (
-            _plain(keys.array.take(pane_key)) if keys is not None else np.empty(0, object)
-        )
+        out[cfg.key] = _take(keys.array, pane_key) if keys is not None else np.empty(0, object)
     if cfg.partitions is not None:
         out["partition"] = (
             key_partition[pane_key].astype(np.int64, copy=False)
@@ -1184,23 +1191,30 @@ def _layout_panes(
     if cfg.arrival_time is not None:
         stamps = emit_time if emit_time is not None else np.full(n_panes, NEG_INF, np.int64)
         out["emit_time"] = utc_array(stamps)
-    return _frame(
-        _labels(tuple(out)), list(out.values()), pd.RangeIndex(n_panes), consolidate=True
-    )
+    return _frame(_labels(tuple(out)), list(out.values()), pd.RangeIndex(n_panes))
 
 
 # --------------------------------------------------------------------------
 # Result frames, built without pandas' per-column checks (a chunk of a
 # thousand rows costs more in DataFrame construction than in windowing)
 
-#: Frames up to this many rows get their columns consolidated into blocks
-#: (cheap then, and later slicing is faster); larger ones keep the arrays.
+#: Frames up to this many rows get their same-dtype columns stacked into blocks.
 CONSOLIDATE_ROWS = 1 << 16
 
 
 def _plain(values: Any) -> Any:
     """numpy values of a pandas array as a numpy array; other arrays unchanged."""
     return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
+
+
+def _take(values: Any, positions: np.ndarray) -> Any:
+    """``values.take(positions)``; Arrow strings through pyarrow (pandas checks cost more)."""
+    if isinstance(values, pd.arrays.ArrowStringArray):
+        try:
+            return type(values)(values.__arrow_array__().take(positions), dtype=values.dtype)
+        except (AttributeError, TypeError):  # pragma: no cover - other pandas versions
+            pass
+    return _plain(values.take(positions))
 
 
 _LABELS: dict[tuple, pd.Index] = {}
@@ -1214,29 +1228,48 @@ def _labels(names: tuple) -> pd.Index:
     return found
 
 
-def _frame(
-    columns: pd.Index, arrays: list, index: pd.Index, *, consolidate: bool = False
-) -> pd.DataFrame:
+def _frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame:
     """A frame of ready arrays (numpy or pandas arrays, each as long as ``index``).
 
-    ``consolidate`` (small frames only) groups same-dtype columns into blocks,
-    which costs a copy but makes slicing the frame later much cheaper.
+    Small frames have their same-dtype columns stacked into blocks (a cheap
+    copy then, and later copies and slices of the frame cost per block);
+    large ones keep each array as it is.
     """
-    if len(index) <= CONSOLIDATE_ROWS:
-        try:
-            if consolidate:
-                return pd.DataFrame._from_arrays(arrays, columns, index, verify_integrity=False)
-            from pandas.core.internals.construction import arrays_to_mgr
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
 
-            manager = arrays_to_mgr(
-                arrays, columns, index, verify_integrity=False, consolidate=False
-            )
-            return pd.DataFrame._from_mgr(manager, axes=manager.axes)
-        except (AttributeError, ImportError, TypeError):  # pragma: no cover - other pandas
-            pass
-    frame = pd.DataFrame(dict(zip(range(len(arrays)), arrays, strict=True)), index, copy=False)
-    frame.columns = columns
-    return frame
+        blocks = _blocks(arrays, stack=len(index) <= CONSOLIDATE_ROWS)
+        return create_dataframe_from_blocks(blocks, index, columns)
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other pandas
+        frame = pd.DataFrame(dict(enumerate(arrays)), index, copy=False)
+        frame.columns = columns
+        return frame
+
+
+def _blocks(arrays: list, *, stack: bool) -> list[tuple[Any, np.ndarray]]:
+    """``(block values, column positions)`` for ``create_dataframe_from_blocks``."""
+    blocks = []
+    groups: dict[Any, list[int]] = {}
+    for j, values in enumerate(arrays):
+        if isinstance(values, np.ndarray):
+            groups.setdefault(values.dtype, []).append(j)
+        elif isinstance(values, pd.arrays.DatetimeArray) and values.unit == "ns":
+            groups.setdefault(("datetime", values.dtype), []).append(j)
+        else:
+            blocks.append((values, np.array([j])))
+    for dtype, where in groups.items():
+        if isinstance(dtype, tuple):  # nanosecond datetimes, one zone
+            if stack and len(where) > 1:
+                nanos = np.vstack([arrays[j].asi8 for j in where]).view("datetime64[ns]")
+                stacked = pd.arrays.DatetimeArray._simple_new(nanos, dtype=dtype[1])
+                blocks.append((stacked, np.array(where)))
+            else:
+                blocks.extend((arrays[j], np.array([j])) for j in where)
+        elif stack:
+            blocks.append((np.vstack([arrays[j] for j in where]), np.array(where)))
+        else:
+            blocks.extend((arrays[j].reshape(1, -1), np.array([j])) for j in where)
+    return blocks
 
 
 class _Layout(NamedTuple):
@@ -1247,8 +1280,7 @@ class _Layout(NamedTuple):
     index: tuple  # type, dtype and names of the index
     added: list
     labels: pd.Index  # columns of the result
-    empty: list  # empty arrays, one per result column
-    empty_index: pd.Index
+    empty: pd.DataFrame  # the result for no rows (copied, never handed out)
 
 
 #: The last layout seen per set of added columns (late, rejected).
@@ -1284,16 +1316,15 @@ def _layout(frame: pd.DataFrame, added: dict[str, Any]) -> _Layout | None:
     empty = frame.iloc[np.empty(0, np.int64)].copy()
     for name, values in added.items():
         empty[name] = values[:0]
+    arrays = [_plain(empty.iloc[:, j].array) for j in range(empty.shape[1])]
     layout = _Layout(
         columns,
         dtypes,
         (type(index), index.dtype, index.names),
         added_dtypes,
         empty.columns,
-        [empty.iloc[:, j].array for j in range(empty.shape[1])],
-        empty.index,
+        _frame(empty.columns, arrays, empty.index),
     )
-    layout = layout._replace(empty=[_plain(values) for values in layout.empty])
     _LAYOUTS[names] = layout
     return layout
 
@@ -1307,9 +1338,9 @@ def _with_columns(frame: pd.DataFrame, at: np.ndarray, added: dict[str, Any]) ->
             out[name] = values
         return out
     if not len(at):
-        return _frame(layout.labels, layout.empty, layout.empty_index)
+        return layout.empty.copy(deep=False)
     manager = frame._mgr
-    arrays = [manager.iget_values(j).take(at) for j in range(len(frame.columns))]
+    arrays = [_take(manager.iget_values(j), at) for j in range(len(frame.columns))]
     return _frame(layout.labels, arrays + list(added.values()), frame.index.take(at))
 
 
@@ -1322,7 +1353,7 @@ def _late_frame(frame, prepared, positions, arrival, start, size, watermark, lat
             "window_start": utc_array(start),
             "window_end": utc_array(start + size),
             "watermark": utc_array(watermark),
-            "late_by": pd.array(late_by.view("timedelta64[ns]")),
+            "late_by": timedelta_array(late_by),
         },
     )
 

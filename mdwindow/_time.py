@@ -158,3 +158,12 @@ def utc_array(values: np.ndarray) -> pd.arrays.DatetimeArray:
         return pd.arrays.DatetimeArray._simple_new(nanos, dtype=_UTC)
     except (AttributeError, TypeError):  # pragma: no cover - other pandas versions
         return pd.array(nanos, dtype=_UTC)
+
+
+def timedelta_array(values: np.ndarray) -> pd.arrays.TimedeltaArray:
+    """int64 nanoseconds -> a ``timedelta64[ns]`` array."""
+    nanos = np.asarray(values, dtype=np.int64).view("timedelta64[ns]")
+    try:
+        return pd.arrays.TimedeltaArray._simple_new(nanos, dtype=nanos.dtype)
+    except (AttributeError, TypeError):  # pragma: no cover - other pandas versions
+        return pd.array(nanos)

@@ -899,7 +899,14 @@ def final_rows(
             ti = inp.t[j]
             per_row[ROW_ARRIVAL, i] = base + i
             s = inp.scope_of_key[k] if k >= 0 else missing_key_scope
-            st, reason = row_window(ti, has_bad and inp.bad_time[i] != 0, k < 0, size, offset)
+            bad = has_bad and inp.bad_time[i] != 0
+            # A key's rows mostly fall in the window of its previous row: that
+            # start (any start is on the grid) spares the two divisions.
+            g = work.last_of_key[k] if k >= 0 else -1
+            if g >= 0 and not bad and slots[S_START, g] <= ti < slots[S_START, g] + size:
+                st, reason = slots[S_START, g], -1
+            else:
+                st, reason = row_window(ti, bad, k < 0, size, offset)
             out.window[j] = -1
             w_before = NEG_INF if s < 0 else effective(scope_max[s], gm, lag, idle)
             per_row[ROW_W_BEFORE, i] = w_before

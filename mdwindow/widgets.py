@@ -11,8 +11,14 @@ the whole windowing for a slider move:
   ``tumbling_windows`` calls, so these are exact;
 - the watermark plot needs only the rows that share the picked symbol's
   watermark: that symbol's rows under scope "key", its hash partition's rows
-  under scope "partition", every row under scope "global". Only those rows
-  are windowed again (with the same engine).
+  under scope "partition", every row under scope "global". They form one
+  scope, whose running maximum event time and windows are computed once per
+  window size and scope; a slider move only judges each row against
+  ``maximum - lag`` by SPEC's rules (:mod:`mdwindow._tuner_rows`, checked
+  against ``tumbling_windows`` in the tests);
+- the figure keeps its artists and gets new data; the trade-off plot, which
+  only changes with the window size or scope, is drawn once and pasted
+  under the rest (:mod:`mdwindow._tuner_figure`).
 
 The figure is a held :class:`matplotlib.figure.Figure` (never pyplot state),
 rendered to PNG into an ``ipywidgets.Image``, so it works without an
@@ -22,14 +28,15 @@ interactive matplotlib backend and can be inspected in tests.
 from __future__ import annotations
 
 import html
-import io
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mdwindow._tuner_figure import TunerFigure, zoom
+from mdwindow._tuner_rows import DROPPED, ScopeRows, TickColumns, judge
 from mdwindow.hashing import partition_ids
-from mdwindow.plotting import duration_text, plot_lag_tradeoff, plot_late_drops, plot_watermark
+from mdwindow.plotting import duration_text
 from mdwindow.result import WindowResult
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.sweep import sweep
@@ -44,6 +51,8 @@ SCOPES = ("global", "key", "partition")
 #: Rows of the picked symbol's watermark plot: a zoom keeps a redraw fast and legible.
 ZOOM_ROWS = 3_000
 MAX_POINTS = 3_000
+#: Scopes of rows kept between updates (a global one holds a few arrays per tick).
+CACHED_SCOPES = 8
 
 
 def _ipywidgets():
@@ -138,6 +147,9 @@ class WatermarkTuner:
                          "time_unit": time_unit}  # fmt: skip
         self._partitions = partitions
         self._sweeps: dict[tuple[pd.Timedelta, str], pd.DataFrame] = {}
+        self._columns: TickColumns | None = None
+        self._scopes: dict[tuple[Any, ...], ScopeRows] = {}
+        self._holding = False
         self._result: WindowResult | None = None
         keys = ticks[key]
         counts = keys.value_counts()
@@ -177,6 +189,7 @@ class WatermarkTuner:
         self.message_html = widgets.HTML()
         self.figure = Figure(figsize=(12, 8))
         self.figure.subplots_adjust(left=0.07, right=0.92, top=0.95, bottom=0.07, hspace=0.3)
+        self._view = TunerFigure(self.figure, dpi=72)
         self.message = ""
         self.summary: dict[str, Any] = {}
         self._drawn_grid: tuple[pd.Timedelta, str] | None = None
@@ -234,7 +247,8 @@ class WatermarkTuner:
 
     def set(self, **values: Any) -> None:
         """Move controls from code: ``lag=``, ``allowed_lateness=``, ``size=``, ``scope=``,
-        ``symbol=``. A value the control does not offer shows a message instead."""
+        ``symbol=``. A value the control does not offer shows a message instead.
+        Several controls moved in one call make one update."""
         controls = {
             "lag": self.lag_slider,
             "allowed_lateness": self.lateness_slider,
@@ -245,6 +259,8 @@ class WatermarkTuner:
         unknown = set(values) - set(controls)
         if unknown:
             raise TypeError(f"set: unknown control(s) {sorted(unknown)}; use {sorted(controls)}")
+        before = [control.value for control in controls.values()]
+        self._holding = True
         try:
             for name, value in values.items():
                 control = controls[name]
@@ -263,12 +279,18 @@ class WatermarkTuner:
                     raise ValueError(f"{name}: {value!r} is not offered; choose one of {shown}")
                 control.value = value
         except (ValueError, TypeError) as exc:
+            self._holding = False
             self._show_problem(str(exc))
+            return
+        self._holding = False
+        if [control.value for control in controls.values()] != before or self.message:
+            self.update()
 
     # -- updating ------------------------------------------------------------
 
     def _on_change(self, change: dict[str, Any]) -> None:
-        self.update()
+        if not self._holding:
+            self.update()
 
     def update(self) -> None:
         """Recompute and redraw for the current control values."""
@@ -276,8 +298,7 @@ class WatermarkTuner:
         try:
             spec, policy = self.spec, self.policy
             point = self._sweep_point(spec, policy)
-            local = self._local_result(spec, policy)
-            self._draw(local, spec, policy)
+            self._draw(spec, policy, point)
         except (ValueError, TypeError, KeyError) as exc:
             self._show_problem(f"{type(exc).__name__}: {exc}")
             return
@@ -321,65 +342,51 @@ class WatermarkTuner:
             "latency_p99": record["latency_p99"],
         }
 
-    def _rows_sharing_watermark(self, scope: str) -> pd.DataFrame:
+    def _scope_rows(self, spec: TumblingWindowSpec, scope: str) -> ScopeRows:
         """The rows whose watermark is the picked symbol's: all that its plot depends on."""
-        keys = self._ticks[self._options["key"]]
-        if scope == "key":
-            return self._ticks[(keys == self.symbol).to_numpy()]
+        if self._columns is None:
+            self._columns = TickColumns.of(self._ticks, **self._options)
+        group = {"global": None, "key": self.symbol}.get(scope)
         if scope == "partition":
-            mine = self._key_partition[self.symbol]
-            same = self._key_partition.index[self._key_partition.to_numpy() == mine]
-            return self._ticks[keys.isin(same).to_numpy()]
-        return self._ticks
-
-    def _local_result(self, spec: TumblingWindowSpec, policy: WatermarkPolicy) -> WindowResult:
-        rows = self._rows_sharing_watermark(policy.scope)
-        return tumbling_windows(rows, spec, policy, partitions=self._partitions, **self._options)
-
-    def _draw(self, local: WindowResult, spec: TumblingWindowSpec, policy: WatermarkPolicy):
-        fig = self.figure
-        grid_key = (spec.size, policy.scope)
-        if not fig.axes or self._drawn_grid != grid_key:
-            # A new sweep (window size or scope changed): lay out the figure afresh.
-            fig.clf()
-            self._axes = (
-                fig.add_subplot(2, 1, 1),
-                fig.add_subplot(2, 2, 3),
-                fig.add_subplot(2, 2, 4),
+            group = int(self._key_partition[self.symbol])
+        cache_key = (spec.size, spec.offset, scope, group)
+        rows = self._scopes.pop(cache_key, None)
+        if rows is None:
+            positions = self._columns.rows_sharing_watermark(
+                self.symbol, scope, self._key_partition
             )
-            plot_lag_tradeoff(self._sweeps[grid_key], ax=self._axes[2])
-            (self._marker,) = self._axes[2].plot(
-                [], [], marker="*", markersize=16, color="red", linestyle="none",
-                label="current", zorder=5,
-            )  # fmt: skip
+            rows = ScopeRows.of(self._columns, positions, spec.size_ns, spec.offset_ns)
+        self._scopes[cache_key] = rows  # most recently used last
+        while len(self._scopes) > CACHED_SCOPES:
+            del self._scopes[next(iter(self._scopes))]
+        return rows
+
+    def _draw(
+        self, spec: TumblingWindowSpec, policy: WatermarkPolicy, point: dict[str, Any]
+    ) -> None:
+        grid_key = (spec.size, policy.scope)
+        rows = self._scope_rows(spec, policy.scope)
+        judged = judge(rows, policy.lag_ns, policy.lateness_ns)
+        if not self._view.laid_out or self._drawn_grid != grid_key:
+            # A new sweep (window size or scope changed): lay out the figure afresh.
+            self._view.lay_out(self._sweeps[grid_key])
             self._drawn_grid = grid_key
-        top, left, right = self._axes
-        # Slider moves redraw only what depends on them; the trade-off curves stay.
-        top.cla()
-        left.cla()
-        rows = self._rows_sharing_watermark(policy.scope)
-        plot_watermark(
-            local,
+        view = zoom(np.flatnonzero(judged.status == DROPPED), len(rows), ZOOM_ROWS)
+        self.image.value = self._view.draw(
             rows,
-            key=self.symbol,
-            arrival_range=_zoom(local, ZOOM_ROWS),
+            judged,
+            code=self._columns.code_of(self.symbol),
+            view=view,
+            size=spec.size_ns,
+            offset=spec.offset_ns,
+            title=(
+                f"{self.symbol}: window {duration_text(spec.size)}, "
+                f"lag {duration_text(policy.lag)}, "
+                f"lateness {duration_text(policy.allowed_lateness)}, scope {policy.scope}"
+            ),
+            current=(policy.lag.total_seconds(), point["drop_rate"] * 100),
             max_points=MAX_POINTS,
-            time=self._options["time"],
-            key_column=self._options["key"],
-            arrival_time=self._options["arrival_time"],
-            time_unit=self._options["time_unit"],
-            ax=top,
         )
-        top.set_title(
-            f"{self.symbol}: window {duration_text(spec.size)}, lag {duration_text(policy.lag)}, "
-            f"lateness {duration_text(policy.allowed_lateness)}, scope {policy.scope}"
-        )
-        plot_late_drops(local, by="late_by", ax=left)
-        point = self.summary_point_for(self._sweeps[grid_key], policy)
-        self._marker.set_data([policy.lag.total_seconds()], [point * 100])
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=72)
-        self.image.value = buffer.getvalue()
 
     @staticmethod
     def summary_point_for(grid: pd.DataFrame, policy: WatermarkPolicy) -> float:
@@ -391,7 +398,7 @@ class WatermarkTuner:
         # Never leave a plot that no longer matches the controls on screen.
         self.message = text
         self.message_html.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
-        self.figure.clf()
+        self._view.clear()
         self._drawn_grid = None
         self.image.value = b""
         self.summary = {}
@@ -413,21 +420,6 @@ class WatermarkTuner:
             f"lateness={duration_text(self.lateness_slider.value)}, "
             f"scope={self.scope_toggle.value!r}, symbol={self.symbol_menu.value!r})"
         )
-
-
-def _zoom(result: WindowResult, span: int) -> tuple[int, int] | None:
-    """Arrival range of ``span`` rows around the densest drops (or the middle)."""
-    rows = len(result.trace)
-    if rows <= span:
-        return None
-    if len(result.late):
-        arrivals = result.late["arrival"].to_numpy(np.int64)
-        counts = np.bincount(arrivals // span)
-        center = int(np.argmax(counts)) * span + span // 2
-    else:
-        center = rows // 2
-    start = min(max(center - span // 2, 0), rows - span)
-    return start, start + span
 
 
 def _nearest(options: list[tuple[str, pd.Timedelta]], value: Any) -> pd.Timedelta:

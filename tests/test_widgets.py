@@ -93,10 +93,19 @@ def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("lag: boom")
 
-    monkeypatch.setattr(widgets, "tumbling_windows", broken)
+    # A new window size needs a new sweep; a slider move judges the rows again.
+    with monkeypatch.context() as patch:
+        patch.setattr(widgets, "sweep", broken)
+        tuner.set(size="10s")
+        assert "boom" in tuner.message
+        assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
     tuner.set(lag="2s")
-    assert "boom" in tuner.message
-    assert tuner.image.value == b""
+    assert tuner.message == "" and tuner.image.value
+    with monkeypatch.context() as patch:
+        patch.setattr(widgets, "judge", broken)
+        tuner.set(lag="3s")
+        assert "boom" in tuner.message
+        assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
 
 
 def test_repr_is_short_and_stable(tuner):
@@ -113,3 +122,125 @@ def test_tune_shortcut_and_unknown_control(ticks):
     assert tuner.policy.scope == "partition"
     with pytest.raises(TypeError, match="unknown control"):
         tuner.set(speed="fast")
+
+
+# -- the shortcut behind a slider move, against the engine ----------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mdwindow._time import event_times  # noqa: E402
+from mdwindow._tuner_rows import STATUS_NAMES, ScopeRows, TickColumns, judge  # noqa: E402
+from mdwindow.hashing import partition_ids  # noqa: E402
+from mdwindow.specs import TumblingWindowSpec  # noqa: E402
+
+from .strategies import tick_frames  # noqa: E402
+
+
+def _assert_judged_like_the_engine(ticks, symbol, size, offset, lag, lateness, scope, arrival):
+    """What the tuner draws for ``symbol`` equals ``tumbling_windows`` on the rows sharing
+    its watermark: per-row status and watermarks, ``late_by``, and the symbol's emissions."""
+    partitions = 3
+    spec = TumblingWindowSpec(size, offset=offset)
+    keys = ticks["symbol"].dropna().unique()
+    partition_of_key = pd.Series(partition_ids(keys.astype(object), partitions), index=keys)
+    if scope == "key":
+        sharing = ticks[(ticks["symbol"] == symbol).to_numpy()]
+    elif scope == "partition":
+        mine = partition_of_key[partition_of_key == partition_of_key[symbol]].index
+        sharing = ticks[ticks["symbol"].isin(mine).to_numpy()]
+    else:
+        sharing = ticks
+    options = {"time": "ts", "key": "symbol", "arrival_time": arrival, "time_unit": None}
+    expected = tumbling_windows(
+        sharing, spec, lag=lag, allowed_lateness=lateness, scope=scope,
+        partitions=partitions, **options,
+    )  # fmt: skip
+
+    columns = TickColumns.of(ticks, **options)
+    positions = columns.rows_sharing_watermark(symbol, scope, partition_of_key)
+    rows = ScopeRows.of(columns, positions, spec.size_ns, spec.offset_ns)
+    judged = judge(rows, pd.Timedelta(lag).value, pd.Timedelta(lateness).value)
+
+    trace = expected.trace.sort_values("arrival")
+    assert len(rows) == len(trace)
+    assert np.array(STATUS_NAMES)[judged.status].tolist() == trace["status"].astype(str).tolist()
+    np.testing.assert_array_equal(
+        judged.watermark_before, event_times(trace, "watermark_before", None)[0]
+    )
+    np.testing.assert_array_equal(
+        judged.watermark_after, event_times(trace, "watermark_after", None)[0]
+    )
+    dropped = np.flatnonzero(judged.status == STATUS_NAMES.index("dropped"))
+    np.testing.assert_array_equal(dropped, expected.late["arrival"].to_numpy())
+    np.testing.assert_array_equal(
+        judged.late_by[dropped], expected.late["late_by"].to_numpy().view(np.int64)
+    )
+    emit_row, emit_end = judged.emissions(rows, columns.code_of(symbol))
+    windows = expected.windows
+    mine = windows[(windows["symbol"] == symbol).to_numpy() & (windows["emit_row"] < len(rows))]
+    assert sorted(zip(emit_row.tolist(), emit_end.tolist(), strict=True)) == sorted(
+        zip(
+            mine["emit_row"].tolist(),
+            event_times(mine, "window_end", None)[0].tolist(),
+            strict=True,
+        )
+    )
+
+
+@given(
+    ticks=tick_frames(),
+    size=st.sampled_from(["1s", "2s", "3s"]),
+    offset=st.sampled_from(["0s", "1s", "1500ms"]),
+    lag=st.sampled_from(["0s", "1s", "2s", "3s"]),
+    lateness=st.sampled_from(["0s", "1s", "2s", "4s"]),
+    scope=st.sampled_from(["global", "key", "partition"]),
+    arrival=st.sampled_from([None, "recv"]),
+    pick=st.integers(0, 3),
+)
+def test_slider_shortcut_matches_tumbling_windows(
+    ticks, size, offset, lag, lateness, scope, arrival, pick
+):
+    keys = ticks["symbol"].dropna().unique()
+    if len(keys) == 0:
+        return
+    symbol = keys[pick % len(keys)]
+    _assert_judged_like_the_engine(ticks, symbol, size, offset, lag, lateness, scope, arrival)
+
+
+@pytest.mark.parametrize("scope", ["global", "key", "partition"])
+@pytest.mark.parametrize(
+    ("lag", "lateness"), [("0s", "0s"), ("500ms", "250ms"), ("1s", "0s"), ("3s", "1s")]
+)
+def test_slider_shortcut_matches_tumbling_windows_on_ticks(ticks, scope, lag, lateness):
+    quiet = ticks["symbol"].value_counts().index[-1]
+    for symbol in (ticks["symbol"].iloc[0], quiet):
+        _assert_judged_like_the_engine(ticks, symbol, "5s", "0s", lag, lateness, scope, "recv_ts")
+
+
+def test_drawn_figure_shows_the_engine_result(ticks):
+    tuner = WatermarkTuner(ticks, "5s", lag="500ms", allowed_lateness="250ms", scope="global")
+    symbol = tuner.symbol
+    expected = tumbling_windows(
+        ticks, "5s", lag="500ms", allowed_lateness="250ms", scope="global", partitions=8
+    )
+    top, left = tuner.figure.axes[0], tuner.figure.axes[1]
+    # The late-by histogram counts every dropped row sharing the watermark (all of them).
+    (histogram,) = [p for p in left.patches if p.get_gid() == "late_by"]
+    assert histogram.get_data().values.sum() == len(expected.late)
+    # The dropped crosses are the symbol's dropped rows in the zoomed arrival range:
+    # ZOOM_ROWS rows around the densest drops.
+    from mdwindow.widgets import ZOOM_ROWS
+
+    late = expected.late
+    densest = np.argmax(np.bincount(late["arrival"].to_numpy() // ZOOM_ROWS))
+    begin = min(max(densest * ZOOM_ROWS, 0), len(ticks) - ZOOM_ROWS)
+    lo, hi = top.get_xlim()
+    assert lo < begin and begin + ZOOM_ROWS - 1 < hi
+    view = late["arrival"].between(begin, begin + ZOOM_ROWS - 1)
+    in_view = late[(late["symbol"] == symbol).to_numpy() & view.to_numpy()]
+    (crosses,) = [c for c in top.collections if c.get_gid() == "status:dropped"]
+    assert sorted(crosses.get_offsets()[:, 0].astype(int).tolist()) == sorted(
+        in_view["arrival"].tolist()
+    )
+    assert len(in_view) > 0

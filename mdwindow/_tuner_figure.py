@@ -1,0 +1,312 @@
+"""The tuner's held figure: artists made once, new data on every update, PNG out.
+
+Three axes: the picked symbol's watermark (top), how late the dropped ticks
+were (bottom left) and the lag trade-off of the sweep (bottom right). The
+trade-off only changes with the window size or scope, so it is drawn once
+into a background image; an update pastes that background and draws the two
+other axes and the current-point marker over it (what blitting does on
+screen, here on the Agg canvas), then encodes the pixels as PNG. The artists
+stay; an update gives them new data (``set_data``, ``set_offsets``) instead
+of plotting anew. The look follows :func:`mdwindow.plotting.plot_watermark`
+and :func:`mdwindow.plotting.plot_late_drops`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mdwindow._time import NEG_INF
+from mdwindow._tuner_rows import DROPPED, LATE, ON_TIME, REJECTED, Judged, ScopeRows
+from mdwindow.plotting import (
+    BOUNDARY_COLOR,
+    EMITTED_COLOR,
+    MAX_EVENT_TIME_COLOR,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    WATERMARK_COLOR,
+    plot_lag_tradeoff,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+#: Drawing order and marker (shape, area) of the statuses, as in ``plot_watermark``.
+_STATUS_STYLE = (
+    (ON_TIME, "on_time", "o", 6),
+    (REJECTED, "rejected", "s", 14),
+    (LATE, "late", "o", 14),
+    (DROPPED, "dropped", "X", 42),
+)
+_NS_PER_DAY = 86_400 * 10**9
+HISTOGRAM_BINS = 30
+MAX_BOUNDARIES = 40
+
+
+def _every(count: int, limit: int) -> int:
+    return max(1, math.ceil(count / max(limit, 1)))
+
+
+def _date_numbers(nanos: np.ndarray) -> np.ndarray:
+    """int64 ns since the epoch -> matplotlib date numbers (days since 1970, its epoch)."""
+    return np.asarray(nanos, dtype=np.float64) / _NS_PER_DAY
+
+
+def _steps(x: np.ndarray, y: np.ndarray, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """A post-step line by its change points, held until ``end``."""
+    if len(y) == 0:
+        return x, y
+    keep = np.ones(len(y), bool)
+    keep[1:] = y[1:] != y[:-1]
+    x, y = x[keep], y[keep]
+    if end != x[-1]:
+        x, y = np.append(x, end), np.append(y, y[-1])
+    return x, y
+
+
+def zoom(dropped_rows: np.ndarray, rows: int, span: int) -> tuple[int, int]:
+    """``span`` arrival positions around the densest drops (or the middle); all when fewer."""
+    if rows <= span:
+        return 0, rows
+    if len(dropped_rows):
+        counts = np.bincount(dropped_rows // span)
+        center = int(np.argmax(counts)) * span + span // 2
+    else:
+        center = rows // 2
+    start = min(max(center - span // 2, 0), rows - span)
+    return start, start + span
+
+
+class TunerFigure:
+    """Draws tuner states on a held :class:`~matplotlib.figure.Figure` and returns PNG bytes."""
+
+    def __init__(self, figure: Figure, *, dpi: float = 72) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.figure = figure
+        self.dpi = dpi
+        figure.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(figure)
+        self._background: Any = None
+
+    @property
+    def laid_out(self) -> bool:
+        return bool(self.figure.axes) and self._background is not None
+
+    def clear(self) -> None:
+        self.figure.clf()
+        self._background = None
+
+    def lay_out(self, grid: pd.DataFrame) -> None:
+        """Make the axes and artists afresh, with the trade-off of ``grid`` (a sweep)."""
+        from matplotlib.lines import Line2D
+
+        fig = self.figure
+        self.clear()
+        self.top = fig.add_subplot(2, 1, 1)
+        self.left = fig.add_subplot(2, 2, 3)
+        self.right = fig.add_subplot(2, 2, 4)
+        plot_lag_tradeoff(grid, ax=self.right)
+        (self.marker,) = self.right.plot(
+            [], [], marker="*", markersize=16, color="red", linestyle="none",
+            label="current", zorder=5,
+        )  # fmt: skip
+
+        top = self.top
+        self.scatters = {}
+        for code, name, marker, size in _STATUS_STYLE:
+            self.scatters[code] = top.scatter(
+                [], [], s=size, marker=marker, color=STATUS_COLORS[name],
+                edgecolors="black" if name == "dropped" else "none", linewidths=0.5,
+                zorder=5 if name == "dropped" else 3, gid=f"status:{name}",
+            )  # fmt: skip
+        (self.watermark_line,) = top.plot(
+            [], [], drawstyle="steps-post", color=WATERMARK_COLOR, linewidth=1.4,
+            label="watermark", gid="watermark", zorder=4,
+        )  # fmt: skip
+        (self.max_line,) = top.plot(
+            [], [], drawstyle="steps-post", color=MAX_EVENT_TIME_COLOR, linestyle="--",
+            linewidth=1.0, label="max event time", gid="max_event_time", zorder=4,
+        )  # fmt: skip
+        self.emitted = top.scatter(
+            [], [], s=22, marker=">", color=EMITTED_COLOR, zorder=4, gid="emitted"
+        )
+        # Window boundaries: one line across the axes (x in axes units), broken by NaNs.
+        self.boundaries = Line2D(
+            [], [], color=BOUNDARY_COLOR, linewidth=0.8, zorder=0,
+            transform=top.get_yaxis_transform(), label="window boundaries",
+            gid="window_boundary",
+        )  # fmt: skip
+        top.add_line(self.boundaries)
+        top.yaxis_date()
+        top.set_xlabel("arrival position (row)")
+        top.set_ylabel("event time (UTC)")
+
+        left = self.left
+        self.histogram = left.stairs(
+            [0], [0.0, 1.0], fill=True, color=STATUS_COLORS["dropped"],
+            label=STATUS_LABELS["dropped"], gid="late_by",
+        )  # fmt: skip
+        self.no_drops = left.text(
+            0.5, 0.5, "no dropped ticks", transform=left.transAxes, ha="center", va="center"
+        )
+        left.set_xlabel("late by (s): watermark - (window end + allowed lateness)")
+        left.set_ylabel("dropped ticks")
+        left.set_title("How late the dropped ticks were")
+
+        # The background: everything but what an update redraws.
+        for artist in (self.top, self.left, self.marker):
+            artist.set_visible(False)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(fig.bbox)
+        for artist in (self.top, self.left, self.marker):
+            artist.set_visible(True)
+
+    # -- one state -----------------------------------------------------------
+
+    def draw(
+        self,
+        rows: ScopeRows,
+        judged: Judged,
+        *,
+        code: int,
+        view: tuple[int, int],
+        size: int,
+        offset: int,
+        title: str,
+        current: tuple[float, float],
+        max_points: int,
+    ) -> bytes:
+        """Show one state; returns the figure as PNG."""
+        self._draw_watermark(rows, judged, code, view, size, offset, max_points)
+        self.top.set_title(title)
+        self._draw_late_by(judged)
+        self.marker.set_data([current[0]], [current[1]])
+        return self.render()
+
+    def _draw_watermark(
+        self,
+        rows: ScopeRows,
+        judged: Judged,
+        code: int,
+        view: tuple[int, int],
+        size: int,
+        offset: int,
+        max_points: int,
+    ) -> None:
+        begin, stop = view
+        x = np.arange(begin, stop)
+        t = rows.t[begin:stop]
+        status = judged.status[begin:stop]
+        shown = (rows.codes[begin:stop] == code) & (t != NEG_INF)
+        handles = []
+        y_parts = []
+        for status_code, name, _marker, area in _STATUS_STYLE:
+            artist = self.scatters[status_code]
+            picked = np.flatnonzero(shown & (status == status_code))
+            total = len(picked)
+            label = f"{STATUS_LABELS[name]} ({total:,})"
+            if name == "on_time":
+                step = _every(total, max_points)
+                picked = picked[::step]
+                if step > 1:
+                    label = f"{STATUS_LABELS[name]} ({total:,}; 1 in {step} shown)"
+            if name == "dropped":
+                crowded = len(picked) > 2_000
+                artist.set_sizes([area / 3 if crowded else area])
+                artist.set_edgecolors("none" if crowded else "black")
+            y = _date_numbers(t[picked])
+            artist.set_offsets(np.column_stack([x[picked], y]))
+            artist.set_label(label)
+            if total:
+                handles.append(artist)
+                y_parts.append(y)
+
+        members = np.flatnonzero(rows.valid[begin:stop])
+        end_x = stop - 1
+        w_after = judged.watermark_after[begin:stop][members]
+        has_w = w_after != NEG_INF
+        wx, wy = _steps(x[members][has_w], w_after[has_w], end_x)
+        mx, my = _steps(x[members], rows.max_after[begin:stop][members], end_x)
+        for line, lx, ly in ((self.watermark_line, wx, wy), (self.max_line, mx, my)):
+            y = _date_numbers(ly)
+            line.set_data(lx, y)
+            if len(lx):
+                handles.append(line)
+                y_parts.append(y)
+
+        emit_row, emit_end = judged.emissions(rows, code)
+        in_view = (emit_row >= begin) & (emit_row < stop)
+        emit_row, emit_end = emit_row[in_view], emit_end[in_view]
+        by_emission = np.lexsort((emit_end, emit_row))
+        step = _every(len(by_emission), max_points)
+        by_emission = by_emission[::step]
+        y = _date_numbers(emit_end[by_emission])
+        self.emitted.set_offsets(np.column_stack([emit_row[by_emission], y]))
+        self.emitted.set_label(
+            "window emitted (row, window end)" + (f"; 1 in {step} shown" if step > 1 else "")
+        )
+        if len(by_emission):
+            handles.append(self.emitted)
+            y_parts.append(y)
+
+        seen = t[shown]
+        edges = np.empty(0, np.int64)
+        if len(seen):
+            lo, hi = int(seen.min()), int(seen.max())
+            first = offset + ((lo - offset) // size) * size
+            count = (hi - first) // size + 2
+            if count <= MAX_BOUNDARIES:
+                edges = first + size * np.arange(count, dtype=np.int64)
+        bx = np.tile([0.0, 1.0, np.nan], len(edges))
+        by = np.repeat(_date_numbers(edges), 3)
+        self.boundaries.set_data(bx, by)
+        if len(edges):
+            handles.append(self.boundaries)
+            y_parts.append(by[::3])
+
+        top = self.top
+        pad = max(0.05 * (end_x - begin), 0.5)
+        top.set_xlim(begin - pad, end_x + pad)
+        if y_parts:
+            values = np.concatenate(y_parts)
+            lo_y, hi_y = float(values.min()), float(values.max())
+            margin = 0.05 * (hi_y - lo_y) or 1 / 86_400
+            top.set_ylim(lo_y - margin, hi_y + margin)
+        legend = top.legend(handles=handles, loc="upper left", fontsize="small", markerscale=1.5)
+        legend.set_zorder(6)
+
+    def _draw_late_by(self, judged: Judged) -> None:
+        seconds = judged.late_by[judged.status == DROPPED] / 1e9
+        left = self.left
+        self.no_drops.set_visible(len(seconds) == 0)
+        self.histogram.set_visible(len(seconds) > 0)
+        if len(seconds):
+            counts, edges = np.histogram(seconds, bins=HISTOGRAM_BINS)
+            self.histogram.set_data(counts, edges)
+            pad = 0.05 * (edges[-1] - edges[0]) or 0.5
+            left.set_xlim(edges[0] - pad, edges[-1] + pad)
+            left.set_ylim(0, counts.max() * 1.05)
+        else:
+            left.set_xlim(0, 1)
+            left.set_ylim(0, 1)
+
+    def render(self) -> bytes:
+        """Paste the background, draw what changes over it, encode the pixels as PNG."""
+        from PIL import Image
+
+        canvas = self.canvas
+        canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        self.top.draw(renderer)
+        self.left.draw(renderer)
+        self.right.draw_artist(self.marker)
+        size = canvas.get_width_height()
+        image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()

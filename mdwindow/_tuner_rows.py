@@ -1,0 +1,180 @@
+"""What the tuner's plots show, judged for any lag and lateness without rerunning the engine.
+
+The picked symbol's watermark plot depends only on the rows that share its
+watermark: the symbol's rows (scope "key"), its hash partition's rows
+(scope "partition") or every row (scope "global"). Those rows form one
+scope, so their watermark is one running maximum ``M`` of the valid event
+times, minus the lag (SPEC section 4). ``M`` and each row's window do not
+depend on lag or lateness, so they are computed once per window size and
+scope; a slider move then only compares each row's watermark with its
+window end (SPEC section 5), a few vectorized passes.
+
+:func:`mdwindow.tumbling_windows` on the same rows gives the same statuses,
+watermarks, ``late_by`` and emissions (``tests/test_widgets.py`` checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mdwindow._time import INT64_MAX, NEG_INF, event_times
+
+ON_TIME, LATE, DROPPED, REJECTED = range(4)
+#: Status names, indexed by the codes above.
+STATUS_NAMES = ("on_time", "late", "dropped", "rejected")
+
+
+def _sat_sub(values: np.ndarray, amount: int) -> np.ndarray:
+    """``values - amount`` for ``amount >= 0``; at or below the int64 minimum: NEG_INF."""
+    out = values - amount
+    out[values <= NEG_INF + amount] = NEG_INF
+    return out
+
+
+def _sat_add(values: np.ndarray, amount: int) -> np.ndarray:
+    """``values + amount`` for ``amount >= 0``, saturating at the int64 maximum."""
+    out = values + amount
+    out[values > INT64_MAX - amount] = INT64_MAX
+    return out
+
+
+@dataclass(frozen=True)
+class TickColumns:
+    """The event times and keys of a frame in arrival order: what every scope is cut from."""
+
+    t: np.ndarray  # event time, int64 ns; NEG_INF when missing or out of range
+    bad_time: np.ndarray  # the time is out of the int64 nanosecond range
+    codes: np.ndarray  # key code per row; -1 when the key is missing
+    keys: pd.Index  # the key of each code
+
+    @classmethod
+    def of(
+        cls,
+        ticks: pd.DataFrame,
+        *,
+        time: str,
+        key: str,
+        arrival_time: str | None,
+        time_unit: str | None,
+    ) -> TickColumns:
+        t, bad_time = event_times(ticks, time, time_unit)
+        codes, keys = pd.factorize(ticks[key], use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        if arrival_time is not None:
+            order = np.argsort(event_times(ticks, arrival_time, None)[0], kind="stable")
+            t, bad_time, codes = t[order], bad_time[order], codes[order]
+        return cls(np.asarray(t, np.int64), np.asarray(bad_time, bool), codes, pd.Index(keys))
+
+    def code_of(self, key: object) -> int:
+        found = self.keys.get_indexer([key])[0]
+        if found < 0:
+            raise KeyError(f"symbol: {key!r} has no rows")
+        return int(found)
+
+    def rows_sharing_watermark(
+        self, key: object, scope: str, partition_of_key: pd.Series
+    ) -> np.ndarray | None:
+        """Arrival positions of the rows whose watermark is ``key``'s (None: every row)."""
+        if scope == "global":
+            return None
+        if scope == "key":
+            return np.flatnonzero(self.codes == self.code_of(key))
+        partition_of_code = partition_of_key.reindex(self.keys).to_numpy(np.int64)
+        mine = partition_of_code == int(partition_of_key[key])
+        return np.flatnonzero(mine[self.codes] & (self.codes >= 0))
+
+
+@dataclass
+class ScopeRows:
+    """Rows sharing one watermark, in arrival order, with what lag and lateness don't change."""
+
+    t: np.ndarray
+    codes: np.ndarray
+    valid: np.ndarray
+    end: np.ndarray  # window end of each valid row
+    max_before: np.ndarray  # largest valid event time before each row (NEG_INF: none yet)
+    max_after: np.ndarray  # ... after it
+    _windows_of: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @classmethod
+    def of(
+        cls, columns: TickColumns, rows: np.ndarray | None, size: int, offset: int
+    ) -> ScopeRows:
+        if rows is None:
+            t, bad_time, codes = columns.t, columns.bad_time, columns.codes
+        else:
+            t, bad_time, codes = columns.t[rows], columns.bad_time[rows], columns.codes[rows]
+        # Window start as the engine computes it (SPEC section 3), with its range checks.
+        shift = ((t % size) - offset) % size
+        start = t - shift
+        valid = (~bad_time) & (t != NEG_INF) & (codes >= 0) & (t >= NEG_INF + 1 + shift)
+        valid &= start <= INT64_MAX - size
+        end = np.where(valid, start + size, INT64_MAX)
+        max_after = np.maximum.accumulate(np.where(valid, t, NEG_INF)) if len(t) else t.copy()
+        max_before = np.empty_like(max_after)
+        max_before[:1] = NEG_INF
+        max_before[1:] = max_after[:-1]
+        return cls(t, codes, valid, end, max_before, max_after)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def key_windows(self, code: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(rows, window of each row, window ends)`` for the valid rows of one key."""
+        if code not in self._windows_of:
+            rows = np.flatnonzero((self.codes == code) & self.valid)
+            ends, window = np.unique(self.end[rows], return_inverse=True)
+            self._windows_of[code] = (rows, window.ravel(), ends)
+        return self._windows_of[code]
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Each row of a :class:`ScopeRows` under one lag and allowed lateness."""
+
+    status: np.ndarray  # int8 codes, STATUS_NAMES
+    watermark_before: np.ndarray
+    watermark_after: np.ndarray
+    late_by: np.ndarray  # for dropped rows: W - (E + L); 0 otherwise
+    lateness: int
+
+    def status_counts(self) -> dict[str, int]:
+        counts = np.bincount(self.status, minlength=len(STATUS_NAMES))
+        return {name: int(n) for name, n in zip(STATUS_NAMES, counts, strict=True)}
+
+    def emissions(self, rows: ScopeRows, code: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(emit_row, window_end)`` of the key's windows emitted before the end of input.
+
+        A window exists once it accepted a row, and is emitted right after the
+        first row that makes ``W >= E + L`` (SPEC section 6, ``emit="final"``).
+        The watermark never falls, so that row is a binary search away.
+        """
+        key_rows, window, ends = rows.key_windows(code)
+        exists = np.zeros(len(ends), bool)
+        exists[window[self.status[key_rows] != DROPPED]] = True
+        ends = ends[exists]
+        emit_row = np.searchsorted(self.watermark_after, _sat_add(ends, self.lateness), "left")
+        closed = emit_row < len(rows)
+        return emit_row[closed], ends[closed]
+
+
+def judge(rows: ScopeRows, lag: int, lateness: int) -> Judged:
+    """Status, watermarks and lateness of every row under ``lag`` and ``lateness`` (ns)."""
+    w_before = _sat_sub(rows.max_before, lag)
+    w_after = _sat_sub(rows.max_after, lag)
+    end_late = _sat_add(rows.end, lateness)
+    status = np.full(len(rows), REJECTED, np.int8)
+    status[rows.valid] = DROPPED
+    status[rows.valid & (w_before < end_late)] = LATE
+    status[rows.valid & (w_before < rows.end)] = ON_TIME
+    dropped = status == DROPPED
+    late_by = np.zeros(len(rows), np.int64)
+    late_by[dropped] = w_before[dropped] - end_late[dropped]
+    overflow = dropped & (end_late < 0) & (w_before > INT64_MAX + np.minimum(end_late, 0))
+    late_by[overflow] = INT64_MAX
+    return Judged(status, w_before, w_after, late_by, lateness)

@@ -104,6 +104,7 @@ class TunerFigure:
     def lay_out(self, grid: pd.DataFrame) -> None:
         """Make the axes and artists afresh, with the trade-off of ``grid`` (a sweep)."""
         from matplotlib.lines import Line2D
+        from matplotlib.ticker import MaxNLocator
 
         fig = self.figure
         self.clear()
@@ -117,6 +118,10 @@ class TunerFigure:
         )  # fmt: skip
 
         top = self.top
+        # Room at the right for a legend outside the data: it then never changes, and
+        # sits in the background; the counts an update changes go in the title.
+        box = top.get_position()
+        top.set_position([box.x0, box.y0, box.width * 0.84, box.height])
         self.scatters = {}
         for code, name, marker, size in _STATUS_STYLE:
             self.scatters[code] = top.scatter(
@@ -142,7 +147,17 @@ class TunerFigure:
             gid="window_boundary",
         )  # fmt: skip
         top.add_line(self.boundaries)
+        top.legend(
+            handles=[*self.scatters.values(), self.watermark_line, self.max_line, self.emitted,
+                     self.boundaries],
+            labels=[*(STATUS_LABELS[name] for _, name, _, _ in _STATUS_STYLE), "watermark",
+                    "max event time", "window emitted\n(row, window end)", "window boundaries"],
+            loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", markerscale=1.5,
+            frameon=False,
+        )  # fmt: skip
+        self.legend = top.get_legend()
         top.yaxis_date()
+        top.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         top.set_xlabel("arrival position (row)")
         top.set_ylabel("event time (UTC)")
 
@@ -154,17 +169,21 @@ class TunerFigure:
         self.no_drops = left.text(
             0.5, 0.5, "no dropped ticks", transform=left.transAxes, ha="center", va="center"
         )
+        left.xaxis.set_major_locator(MaxNLocator(nbins=6))
+        left.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         left.set_xlabel("late by (s): watermark - (window end + allowed lateness)")
         left.set_ylabel("dropped ticks")
         left.set_title("How late the dropped ticks were")
 
-        # The background: everything but what an update redraws.
+        # The background: everything but what an update redraws (the top legend stays).
         for artist in (self.top, self.left, self.marker):
             artist.set_visible(False)
         self.canvas.draw()
+        self.legend.draw(self.canvas.get_renderer())
         self._background = self.canvas.copy_from_bbox(fig.bbox)
         for artist in (self.top, self.left, self.marker):
             artist.set_visible(True)
+        self.legend.set_visible(False)
 
     # -- one state -----------------------------------------------------------
 
@@ -182,8 +201,8 @@ class TunerFigure:
         max_points: int,
     ) -> bytes:
         """Show one state; returns the figure as PNG."""
-        self._draw_watermark(rows, judged, code, view, size, offset, max_points)
-        self.top.set_title(title)
+        counts = self._draw_watermark(rows, judged, code, view, size, offset, max_points)
+        self.top.set_title(f"{title}\n{counts}", fontsize="medium")
         self._draw_late_by(judged)
         self.marker.set_data([current[0]], [current[1]])
         return self.render()
@@ -197,33 +216,34 @@ class TunerFigure:
         size: int,
         offset: int,
         max_points: int,
-    ) -> None:
+    ) -> str:
+        """Give the watermark plot's artists their data; returns the counts shown."""
         begin, stop = view
         x = np.arange(begin, stop)
         t = rows.t[begin:stop]
         status = judged.status[begin:stop]
         shown = (rows.codes[begin:stop] == code) & (t != NEG_INF)
-        handles = []
+        counts = []
         y_parts = []
         for status_code, name, _marker, area in _STATUS_STYLE:
             artist = self.scatters[status_code]
             picked = np.flatnonzero(shown & (status == status_code))
             total = len(picked)
-            label = f"{STATUS_LABELS[name]} ({total:,})"
+            label = f"{STATUS_LABELS[name]} {total:,}"
             if name == "on_time":
                 step = _every(total, max_points)
                 picked = picked[::step]
                 if step > 1:
-                    label = f"{STATUS_LABELS[name]} ({total:,}; 1 in {step} shown)"
+                    label += f" (1 in {step} shown)"
             if name == "dropped":
                 crowded = len(picked) > 2_000
                 artist.set_sizes([area / 3 if crowded else area])
                 artist.set_edgecolors("none" if crowded else "black")
             y = _date_numbers(t[picked])
             artist.set_offsets(np.column_stack([x[picked], y]))
-            artist.set_label(label)
+            if total or name != "rejected":
+                counts.append(label)
             if total:
-                handles.append(artist)
                 y_parts.append(y)
 
         members = np.flatnonzero(rows.valid[begin:stop])
@@ -236,7 +256,6 @@ class TunerFigure:
             y = _date_numbers(ly)
             line.set_data(lx, y)
             if len(lx):
-                handles.append(line)
                 y_parts.append(y)
 
         emit_row, emit_end = judged.emissions(rows, code)
@@ -247,11 +266,10 @@ class TunerFigure:
         by_emission = by_emission[::step]
         y = _date_numbers(emit_end[by_emission])
         self.emitted.set_offsets(np.column_stack([emit_row[by_emission], y]))
-        self.emitted.set_label(
-            "window emitted (row, window end)" + (f"; 1 in {step} shown" if step > 1 else "")
+        counts.append(
+            f"windows emitted {len(emit_row):,}" + (f" (1 in {step} shown)" if step > 1 else "")
         )
         if len(by_emission):
-            handles.append(self.emitted)
             y_parts.append(y)
 
         seen = t[shown]
@@ -266,7 +284,6 @@ class TunerFigure:
         by = np.repeat(_date_numbers(edges), 3)
         self.boundaries.set_data(bx, by)
         if len(edges):
-            handles.append(self.boundaries)
             y_parts.append(by[::3])
 
         top = self.top
@@ -277,8 +294,7 @@ class TunerFigure:
             lo_y, hi_y = float(values.min()), float(values.max())
             margin = 0.05 * (hi_y - lo_y) or 1 / 86_400
             top.set_ylim(lo_y - margin, hi_y + margin)
-        legend = top.legend(handles=handles, loc="upper left", fontsize="small", markerscale=1.5)
-        legend.set_zorder(6)
+        return "in view: " + ", ".join(counts)
 
     def _draw_late_by(self, judged: Judged) -> None:
         seconds = judged.late_by[judged.status == DROPPED] / 1e9

@@ -19,19 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from mdwindow._time import INT64_MAX, NEG_INF, event_times
 
-ON_TIME, LATE, DROPPED, REJECTED = range(4)
+ON_TIME, LATE, DROPPED, REJECTED = 0, 1, 2, 3
 #: Status names, indexed by the codes above.
 STATUS_NAMES = ("on_time", "late", "dropped", "rejected")
-
-
-def _sat_sub(values: np.ndarray, amount: int) -> np.ndarray:
-    """``values - amount`` for ``amount >= 0``; at or below the int64 minimum: NEG_INF."""
-    out = values - amount
-    out[values <= NEG_INF + amount] = NEG_INF
-    return out
 
 
 def _sat_add(values: np.ndarray, amount: int) -> np.ndarray:
@@ -163,18 +157,46 @@ class Judged:
         return emit_row[closed], ends[closed]
 
 
+@njit(cache=True)
+def _sat_sub_one(a, b):  # pragma: no cover - compiled
+    if a <= NEG_INF + b:
+        return NEG_INF
+    return a - b
+
+
+@njit(cache=True)
+def _judge_rows(valid, end, max_before, max_after, lag, lateness):  # pragma: no cover
+    """One pass of SPEC section 5 over rows whose scope maximum is already known."""
+    n = valid.shape[0]
+    status = np.empty(n, np.int8)
+    w_before = np.empty(n, np.int64)
+    w_after = np.empty(n, np.int64)
+    late_by = np.zeros(n, np.int64)
+    for i in range(n):
+        wb = _sat_sub_one(max_before[i], lag)
+        w_before[i] = wb
+        w_after[i] = _sat_sub_one(max_after[i], lag)
+        if not valid[i]:
+            status[i] = REJECTED
+            continue
+        e = end[i]
+        end_late = INT64_MAX if e > INT64_MAX - lateness else e + lateness
+        if wb < e:
+            status[i] = ON_TIME
+        elif wb < end_late:
+            status[i] = LATE
+        else:
+            status[i] = DROPPED
+            if end_late < 0 and wb > INT64_MAX + end_late:
+                late_by[i] = INT64_MAX
+            else:
+                late_by[i] = wb - end_late
+    return status, w_before, w_after, late_by
+
+
 def judge(rows: ScopeRows, lag: int, lateness: int) -> Judged:
     """Status, watermarks and lateness of every row under ``lag`` and ``lateness`` (ns)."""
-    w_before = _sat_sub(rows.max_before, lag)
-    w_after = _sat_sub(rows.max_after, lag)
-    end_late = _sat_add(rows.end, lateness)
-    status = np.full(len(rows), REJECTED, np.int8)
-    status[rows.valid] = DROPPED
-    status[rows.valid & (w_before < end_late)] = LATE
-    status[rows.valid & (w_before < rows.end)] = ON_TIME
-    dropped = status == DROPPED
-    late_by = np.zeros(len(rows), np.int64)
-    late_by[dropped] = w_before[dropped] - end_late[dropped]
-    overflow = dropped & (end_late < 0) & (w_before > INT64_MAX + np.minimum(end_late, 0))
-    late_by[overflow] = INT64_MAX
+    status, w_before, w_after, late_by = _judge_rows(
+        rows.valid, rows.end, rows.max_before, rows.max_after, lag, lateness
+    )
     return Judged(status, w_before, w_after, late_by, lateness)

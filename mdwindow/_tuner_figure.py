@@ -92,17 +92,47 @@ class TunerFigure:
         figure.set_dpi(dpi)
         self.canvas = FigureCanvasAgg(figure)
         self._background: Any = None
+        self.tradeoff: Any = None
+        # Per sweep shown: the background pixels and where the trade-off axes put data.
+        self._tradeoffs: dict[Any, tuple[Any, Any]] = {}
 
     @property
     def laid_out(self) -> bool:
-        return bool(self.figure.axes) and self._background is not None
+        return bool(self.figure.axes) and self.tradeoff is not None
 
     def clear(self) -> None:
         self.figure.clf()
         self._background = None
+        self.tradeoff = None
+        self._tradeoffs.clear()
 
-    def lay_out(self, grid: pd.DataFrame) -> None:
-        """Make the axes and artists afresh, with the trade-off of ``grid`` (a sweep)."""
+    def show_tradeoff(self, name: Any, grid: pd.DataFrame) -> None:
+        """Put the trade-off of the sweep ``grid`` under the plots (drawn once per ``name``)."""
+        from matplotlib.lines import Line2D
+
+        if not self.figure.axes or self.tradeoff is None:
+            self._lay_out()
+        if name not in self._tradeoffs:
+            fig = self.figure
+            twin = getattr(self.right, "right_ax", None)
+            if twin is not None:
+                twin.remove()
+            self.right.remove()
+            self.right = fig.add_subplot(2, 2, 4)
+            plot_lag_tradeoff(grid, ax=self.right)
+            # Drawn over the background on every update, so it is no child of the axes.
+            self.marker = Line2D(
+                [], [], marker="*", markersize=16, color="red", linestyle="none",
+                label="current", zorder=5,
+            )  # fmt: skip
+            self.marker.set_figure(fig)
+            self._tradeoffs[name] = (self._draw_background(), self.right.transData.frozen())
+        self._background, where = self._tradeoffs[name]
+        self.marker.set_transform(where)
+        self.tradeoff = name
+
+    def _lay_out(self) -> None:
+        """Make the axes and the artists that updates give new data to."""
         from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator
 
@@ -111,11 +141,6 @@ class TunerFigure:
         self.top = fig.add_subplot(2, 1, 1)
         self.left = fig.add_subplot(2, 2, 3)
         self.right = fig.add_subplot(2, 2, 4)
-        plot_lag_tradeoff(grid, ax=self.right)
-        (self.marker,) = self.right.plot(
-            [], [], marker="*", markersize=16, color="red", linestyle="none",
-            label="current", zorder=5,
-        )  # fmt: skip
 
         top = self.top
         # Room at the right for a legend outside the data: it then never changes, and
@@ -175,15 +200,18 @@ class TunerFigure:
         left.set_ylabel("dropped ticks")
         left.set_title("How late the dropped ticks were")
 
-        # The background: everything but what an update redraws (the top legend stays).
-        for artist in (self.top, self.left, self.marker):
-            artist.set_visible(False)
+    def _draw_background(self) -> Any:
+        """Pixels of everything an update does not redraw (the top legend included)."""
+        for axes in (self.top, self.left):
+            axes.set_visible(False)
+        self.legend.set_visible(True)
         self.canvas.draw()
         self.legend.draw(self.canvas.get_renderer())
-        self._background = self.canvas.copy_from_bbox(fig.bbox)
-        for artist in (self.top, self.left, self.marker):
-            artist.set_visible(True)
+        background = self.canvas.copy_from_bbox(self.figure.bbox)
+        for axes in (self.top, self.left):
+            axes.set_visible(True)
         self.legend.set_visible(False)
+        return background
 
     # -- one state -----------------------------------------------------------
 
@@ -320,7 +348,7 @@ class TunerFigure:
         renderer = canvas.get_renderer()
         self.top.draw(renderer)
         self.left.draw(renderer)
-        self.right.draw_artist(self.marker)
+        self.marker.draw(renderer)
         size = canvas.get_width_height()
         image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()

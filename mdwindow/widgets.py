@@ -192,7 +192,6 @@ class WatermarkTuner:
         self._view = TunerFigure(self.figure, dpi=72)
         self.message = ""
         self.summary: dict[str, Any] = {}
-        self._drawn_grid: tuple[pd.Timedelta, str] | None = None
         controls = widgets.VBox(
             [
                 widgets.HBox([self.lag_slider, self.lateness_slider]),
@@ -367,10 +366,8 @@ class WatermarkTuner:
         grid_key = (spec.size, policy.scope)
         rows = self._scope_rows(spec, policy.scope)
         judged = judge(rows, policy.lag_ns, policy.lateness_ns)
-        if not self._view.laid_out or self._drawn_grid != grid_key:
-            # A new sweep (window size or scope changed): lay out the figure afresh.
-            self._view.lay_out(self._sweeps[grid_key])
-            self._drawn_grid = grid_key
+        if not self._view.laid_out or self._view.tradeoff != grid_key:
+            self._view.show_tradeoff(grid_key, self._sweeps[grid_key])
         view = zoom(np.flatnonzero(judged.status == DROPPED), len(rows), ZOOM_ROWS)
         self.image.value = self._view.draw(
             rows,
@@ -399,7 +396,6 @@ class WatermarkTuner:
         self.message = text
         self.message_html.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
         self._view.clear()
-        self._drawn_grid = None
         self.image.value = b""
         self.summary = {}
         self.summary_html.value = ""

@@ -138,6 +138,7 @@ class TunerFigure:
 
         fig = self.figure
         self.clear()
+        fig.subplots_adjust(left=0.1, right=0.92, top=0.93, bottom=0.08, hspace=0.35)
         self.top = fig.add_subplot(2, 1, 1)
         self.left = fig.add_subplot(2, 2, 3)
         self.right = fig.add_subplot(2, 2, 4)
@@ -199,18 +200,30 @@ class TunerFigure:
         left.set_xlabel("late by (s): watermark - (window end + allowed lateness)")
         left.set_ylabel("dropped ticks")
         left.set_title("How late the dropped ticks were")
+        # Labels at fixed places (room for six-digit tick labels), so that they can be
+        # drawn once into the background with the legend.
+        top.xaxis.set_label_coords(0.5, -0.09)
+        top.yaxis.set_label_coords(-0.1, 0.5)
+        left.xaxis.set_label_coords(0.5, -0.11)
+        left.yaxis.set_label_coords(-0.17, 0.5)
+        self.static_texts = [
+            top.xaxis.label, top.yaxis.label, left.xaxis.label, left.yaxis.label, left.title,
+            self.legend,
+        ]  # fmt: skip
 
     def _draw_background(self) -> Any:
-        """Pixels of everything an update does not redraw (the top legend included)."""
+        """Pixels of everything an update does not redraw (labels and legend included)."""
         for axes in (self.top, self.left):
             axes.set_visible(False)
-        self.legend.set_visible(True)
         self.canvas.draw()
-        self.legend.draw(self.canvas.get_renderer())
+        renderer = self.canvas.get_renderer()
+        for text in self.static_texts:
+            text.set_visible(True)
+            text.draw(renderer)
+            text.set_visible(False)
         background = self.canvas.copy_from_bbox(self.figure.bbox)
         for axes in (self.top, self.left):
             axes.set_visible(True)
-        self.legend.set_visible(False)
         return background
 
     # -- one state -----------------------------------------------------------

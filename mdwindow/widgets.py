@@ -188,7 +188,6 @@ class WatermarkTuner:
         self.summary_html = widgets.HTML()
         self.message_html = widgets.HTML()
         self.figure = Figure(figsize=(12, 8))
-        self.figure.subplots_adjust(left=0.07, right=0.92, top=0.94, bottom=0.07, hspace=0.4)
         self._view = TunerFigure(self.figure, dpi=72)
         self.message = ""
         self.summary: dict[str, Any] = {}

@@ -14,11 +14,13 @@ from __future__ import annotations
 import ctypes
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute
 
 from mdwindow._aggregate import AggPlan, aggregate, fused_ohlcv, make_plan
 from mdwindow._kernels import (
@@ -183,15 +185,42 @@ class State:
     _key_table: Any = field(default=None, repr=False, compare=False)
 
 
+class Deferred:
+    """A result frame that is built the first time somebody reads it.
+
+    A pushed chunk of a thousand rows costs more in DataFrame construction
+    than in windowing, and a replay often reads only ``windows``: the other
+    frames wait as their ready arrays. :class:`~mdwindow.WindowResult`
+    builds them on first access (once).
+    """
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], pd.DataFrame]) -> None:
+        self.build = build
+
+
+def resolve(value: pd.DataFrame | Deferred) -> pd.DataFrame:
+    """The frame itself, or the frame a :class:`Deferred` builds."""
+    return value.build() if isinstance(value, Deferred) else value
+
+
 @dataclass
 class ChunkOutput:
-    """Frames produced by one step of the engine."""
+    """Frames produced by one step of the engine (``late``, ``rejected`` and
+    ``trace`` may be :class:`Deferred`)."""
 
     windows: pd.DataFrame
-    late: pd.DataFrame
-    rejected: pd.DataFrame
-    trace: pd.DataFrame
+    late: pd.DataFrame | Deferred
+    rejected: pd.DataFrame | Deferred
+    trace: pd.DataFrame | Deferred
     pending: pd.DataFrame | None = None
+
+
+def _held(frame: pd.DataFrame, *positions: np.ndarray) -> pd.DataFrame:
+    """``frame`` as a deferred build may keep it: a copy-on-write view when rows
+    of it are taken later (so changing the caller's frame changes nothing here)."""
+    return frame.copy(deep=False) if any(len(p) for p in positions) else frame
 
 
 # --------------------------------------------------------------------------
@@ -220,9 +249,23 @@ def _sat_add(values: np.ndarray, amount: int) -> np.ndarray:
 # Input checks and normalisation (raise before any state changes)
 
 
+#: The last (config, column names) that passed :func:`_require_columns`: a
+#: replay of one frame's slices checks its columns once.
+_CHECKED: tuple[Any, Any] = (None, None)
+
+
 def _require_columns(cfg: Config, frame: pd.DataFrame) -> None:
+    global _CHECKED
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"ticks: got {type(frame).__name__}; give a pandas DataFrame")
+    names = tuple(frame.columns)
+    if _CHECKED[0] is cfg and _CHECKED[1] == names:
+        return
+    _check_columns(cfg, frame)
+    _CHECKED = (cfg, names)
+
+
+def _check_columns(cfg: Config, frame: pd.DataFrame) -> None:
     wanted = [("time", cfg.time)]
     if cfg.key is not None:
         wanted.append(("key", cfg.key))
@@ -380,7 +423,18 @@ def _append_keys(known: pd.Index, fresh: pd.Index) -> pd.Index:
     if known.dtype == object and fresh.dtype == object:
         values = np.concatenate([known.to_numpy(), fresh.to_numpy()])
         return pd.Index(values, dtype=object, tupleize_cols=False)
-    return known.append(fresh)
+    keys = known.append(fresh)
+    if isinstance(keys.array, pd.arrays.ArrowStringArray):
+        # One Arrow chunk, so that taking keys for each result frame is cheap.
+        try:
+            chunked = keys.array._pa_array
+            if chunked.num_chunks > 1:
+                keys = pd.Index(
+                    type(keys.array)(chunked.combine_chunks(), dtype=keys.dtype), name=keys.name
+                )
+        except AttributeError:  # pragma: no cover - other pandas versions
+            pass
+    return keys
 
 
 def key_codes(cfg: Config, state: State, prepared: _Prepared):
@@ -877,20 +931,27 @@ def _final_output(
     dropped, late_by = outputs.dropped[:, : counters[C_DROPPED]]
     rejected = outputs.rejected[: counters[C_REJECTED]]
     reasons = outputs.reasons[: counters[C_REJECTED]]
+    held = _held(frame, dropped, rejected)
     output = ChunkOutput(
         windows=windows,
-        late=_late_frame(
-            frame,
-            prepared,
-            dropped,
-            arrival[dropped],
-            start[dropped],
-            cfg.spec.size_ns,
-            w_before[dropped],
-            late_by,
+        late=Deferred(
+            lambda: _late_frame(
+                held,
+                prepared,
+                dropped,
+                arrival[dropped],
+                start[dropped],
+                cfg.spec.size_ns,
+                w_before[dropped],
+                late_by,
+            )
         ),
-        rejected=_rejected_frame(frame, prepared, rejected, arrival[rejected], reasons),
-        trace=_trace_frame(frame, prepared, arrival, start, w_before, w_after, status),
+        rejected=Deferred(
+            lambda: _rejected_frame(held, prepared, rejected, arrival[rejected], reasons)
+        ),
+        trace=Deferred(
+            lambda: _trace_frame(held, prepared, arrival, start, w_before, w_after, status)
+        ),
     )
     return output, open_rows
 
@@ -1044,20 +1105,27 @@ def _updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
     new_state._key_rank = rank_cache._key_rank
     dropped = np.flatnonzero(status == DROPPED)
     rejected = np.flatnonzero(reason >= 0)
+    held = _held(frame, dropped, rejected)
     output = ChunkOutput(
         windows=windows,
-        late=_late_frame(
-            frame,
-            prepared,
-            dropped,
-            arrival[dropped],
-            start[dropped],
-            size,
-            w_before[dropped],
-            late_by[dropped],
+        late=Deferred(
+            lambda: _late_frame(
+                held,
+                prepared,
+                dropped,
+                arrival[dropped],
+                start[dropped],
+                size,
+                w_before[dropped],
+                late_by[dropped],
+            )
         ),
-        rejected=_rejected_frame(frame, prepared, rejected, arrival[rejected], reason[rejected]),
-        trace=_trace_frame(frame, prepared, arrival, start, w_before, w_after, status),
+        rejected=Deferred(
+            lambda: _rejected_frame(held, prepared, rejected, arrival[rejected], reason[rejected])
+        ),
+        trace=Deferred(
+            lambda: _trace_frame(held, prepared, arrival, start, w_before, w_after, status)
+        ),
     )
     return output, new_state
 
@@ -1211,8 +1279,14 @@ def _take(values: Any, positions: np.ndarray) -> Any:
     """``values.take(positions)``; Arrow strings through pyarrow (pandas checks cost more)."""
     if isinstance(values, pd.arrays.ArrowStringArray):
         try:
-            return type(values)(values.__arrow_array__().take(positions), dtype=values.dtype)
-        except (AttributeError, TypeError):  # pragma: no cover - other pandas versions
+            chunked = values._pa_array
+            if chunked.num_chunks == 1:
+                # One chunk (the key dictionary is kept so): the plain kernel.
+                taken = pyarrow.compute.array_take(chunked.chunk(0), positions)
+            else:
+                taken = chunked.take(positions)
+            return type(values)(taken, dtype=values.dtype)
+        except (AttributeError, TypeError, ImportError):  # pragma: no cover - other versions
             pass
     return _plain(values.take(positions))
 
@@ -1246,30 +1320,57 @@ def _frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame:
         return frame
 
 
+def _kind(values: Any) -> Any:
+    """What decides a column's block: its numpy dtype, nanosecond datetimes by
+    zone, anything else a block of its own (None)."""
+    if isinstance(values, np.ndarray):
+        return values.dtype
+    if isinstance(values, pd.arrays.DatetimeArray) and values.unit == "ns":
+        return values.dtype
+    return None
+
+
+#: Block plans by (stack?, kind of each column): ``[(kind, positions)]``.
+_PLANS: dict[tuple, list[tuple[Any, np.ndarray]]] = {}
+
+
 def _blocks(arrays: list, *, stack: bool) -> list[tuple[Any, np.ndarray]]:
     """``(block values, column positions)`` for ``create_dataframe_from_blocks``."""
+    kinds = tuple(_kind(values) for values in arrays)
+    plan = _PLANS.get((stack, kinds))
+    if plan is None:
+        plan = _PLANS[stack, kinds] = _block_plan(kinds, stack)
     blocks = []
-    groups: dict[Any, list[int]] = {}
-    for j, values in enumerate(arrays):
-        if isinstance(values, np.ndarray):
-            groups.setdefault(values.dtype, []).append(j)
-        elif isinstance(values, pd.arrays.DatetimeArray) and values.unit == "ns":
-            groups.setdefault(("datetime", values.dtype), []).append(j)
-        else:
-            blocks.append((values, np.array([j])))
-    for dtype, where in groups.items():
-        if isinstance(dtype, tuple):  # nanosecond datetimes, one zone
-            if stack and len(where) > 1:
-                nanos = np.vstack([arrays[j].asi8 for j in where]).view("datetime64[ns]")
-                stacked = pd.arrays.DatetimeArray._simple_new(nanos, dtype=dtype[1])
-                blocks.append((stacked, np.array(where)))
-            else:
-                blocks.extend((arrays[j], np.array([j])) for j in where)
-        elif stack:
-            blocks.append((np.vstack([arrays[j] for j in where]), np.array(where)))
-        else:
-            blocks.extend((arrays[j].reshape(1, -1), np.array([j])) for j in where)
+    for kind, where in plan:
+        if kind is None or len(where) == 1:
+            values = arrays[where[0]]
+            blocks.append(
+                (values.reshape(1, -1) if isinstance(values, np.ndarray) else values, where)
+            )
+        elif isinstance(kind, np.dtype):
+            block = np.empty((len(where), len(arrays[where[0]])), kind)
+            for row, j in enumerate(where):
+                block[row] = arrays[j]
+            blocks.append((block, where))
+        else:  # nanosecond datetimes of one zone, stacked as int64
+            block = np.empty((len(where), len(arrays[where[0]])), np.int64)
+            for row, j in enumerate(where):
+                block[row] = arrays[j]._ndarray.view(np.int64)
+            nanos = block.view("datetime64[ns]")
+            blocks.append((pd.arrays.DatetimeArray._simple_new(nanos, dtype=kind), where))
     return blocks
+
+
+def _block_plan(kinds: tuple, stack: bool) -> list[tuple[Any, np.ndarray]]:
+    plan: list[tuple[Any, np.ndarray]] = []
+    groups: dict[Any, list[int]] = {}
+    for j, kind in enumerate(kinds):
+        if kind is None or not stack:
+            plan.append((kind, np.array([j])))
+        else:
+            groups.setdefault(kind, []).append(j)
+    plan.extend((kind, np.array(where)) for kind, where in groups.items())
+    return plan
 
 
 class _Layout(NamedTuple):

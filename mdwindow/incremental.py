@@ -13,6 +13,7 @@ from mdwindow import checkpoint as _checkpoint
 from mdwindow._engine import (
     NEG_INF,
     ChunkOutput,
+    Deferred,
     State,
     _effective,
     _n_scopes,
@@ -114,9 +115,10 @@ price, size, **policy_keywords
         if self._template is None:
             self._template = chunk.iloc[:0]
             self._empty = output if len(chunk) == 0 else None
+        windows = output.windows
         return WindowResult(
-            windows=output.windows,
-            pending=output.windows.iloc[:0].copy(),
+            windows=windows,
+            pending=Deferred(lambda: windows.iloc[:0].copy()),
             late=output.late,
             rejected=output.rejected,
             trace=output.trace,

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from mdwindow._engine import STATUSES
+from mdwindow._engine import STATUSES, Deferred, resolve
+
+_FRAMES = ("windows", "pending", "late", "rejected", "trace")
 
 
-@dataclass(frozen=True)
+class _Frame:
+    """A read-only frame attribute of :class:`WindowResult`, built on first read."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, result: WindowResult | None, owner: type) -> Any:
+        if result is None:
+            return self
+        frames = result._frames
+        value = frames[self.name]
+        if isinstance(value, Deferred):
+            value = frames[self.name] = resolve(value)
+        return value
+
+    def __set__(self, result: WindowResult, value: Any) -> None:
+        raise AttributeError(f"WindowResult.{self.name} is read-only")
+
+
 class WindowResult:
     """What a windowing run produced, frame by frame.
 
@@ -45,11 +64,28 @@ class WindowResult:
     1
     """
 
-    windows: pd.DataFrame
-    pending: pd.DataFrame
-    late: pd.DataFrame
-    rejected: pd.DataFrame
-    trace: pd.DataFrame
+    windows: pd.DataFrame = _Frame()
+    pending: pd.DataFrame = _Frame()
+    late: pd.DataFrame = _Frame()
+    rejected: pd.DataFrame = _Frame()
+    trace: pd.DataFrame = _Frame()
+
+    __slots__ = ("_frames",)
+
+    def __init__(
+        self,
+        windows: pd.DataFrame | Deferred,
+        pending: pd.DataFrame | Deferred,
+        late: pd.DataFrame | Deferred,
+        rejected: pd.DataFrame | Deferred,
+        trace: pd.DataFrame | Deferred,
+    ) -> None:
+        # Frames the engine hands over as Deferred are built on first read
+        # (a replay that reads only ``windows`` never pays for the others).
+        self._frames = dict(zip(_FRAMES, (windows, pending, late, rejected, trace), strict=True))
+
+    def __reduce__(self) -> tuple:
+        return (WindowResult, tuple(getattr(self, name) for name in _FRAMES))
 
     @property
     def plot(self) -> Any:

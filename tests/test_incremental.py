@@ -256,3 +256,42 @@ def test_flush_without_any_push_gives_empty_frames(agg):
     end = w.flush()
     assert end.windows.empty and end.pending.empty and end.late.empty and end.trace.empty
     assert "window_start" in end.pending.columns
+
+
+def test_frames_read_later_show_the_chunk_as_it_was_pushed():
+    # late, rejected and trace are built when first read: changing the pushed
+    # frame afterwards must not reach them.
+    ticks = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([10, 11, 0, None], unit="s", utc=True),
+            "symbol": ["A", "A", "A", "A"],
+            "price": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    windower = Windower("2s", agg={"last_price": ("price", "last")})
+    pushed = windower.push(ticks)
+    expected = tumbling_windows(ticks.copy(), "2s", agg={"last_price": ("price", "last")})
+    ticks.loc[:, "price"] = -1.0
+    ticks.loc[2, "symbol"] = "Z"
+    pd.testing.assert_frame_equal(pushed.late, expected.late)
+    pd.testing.assert_frame_equal(pushed.rejected, expected.rejected)
+    pd.testing.assert_frame_equal(pushed.trace, expected.trace)
+    assert pushed.late["price"].tolist() == [3.0]
+    assert pushed.rejected["price"].tolist() == [4.0]
+    # Read once, kept: the same object on the next read.
+    assert pushed.late is pushed.late
+
+
+def test_pushed_result_is_read_only_and_pickles_with_every_frame():
+    import pickle
+
+    ticks = pd.DataFrame(
+        {"ts": pd.to_datetime([0, 5, 1], unit="s", utc=True), "symbol": ["A", "B", "A"]}
+    )
+    pushed = Windower("2s", key="symbol").push(ticks)
+    with pytest.raises(AttributeError, match="read-only"):
+        pushed.late = pushed.windows
+    back = pickle.loads(pickle.dumps(pushed))
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(pushed, name))
+    assert len(back.late) == 1 and back.late["arrival"].tolist() == [2]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,18 +63,24 @@ def main() -> None:
 
     print(f"rows={len(frame):,} symbols={args.symbols} options={OPTIONS}")
     for chunk_rows in args.chunks:
-        ratios, batch_times, chunk_times = [], [], []
+        ratios, cpu_ratios, batch_times, chunk_times = [], [], [], []
         for _ in range(args.repeat):
+            cpu = time.process_time()
             batch_seconds, result = timed(lambda: batch(frame))
+            batch_cpu = time.process_time() - cpu
+            cpu = time.process_time()
             seconds, emitted = timed(lambda c=chunk_rows: chunked(frame, c))
+            chunk_cpu = time.process_time() - cpu
             assert emitted == len(result.windows)
             batch_times.append(batch_seconds)
             chunk_times.append(seconds)
             ratios.append(batch_seconds / seconds)
+            cpu_ratios.append(batch_cpu / chunk_cpu)
         median = statistics.median(ratios)
         print(
             f"chunks of {chunk_rows:>9,} rows: median ratio to batch x{median:5.2f}"
             f"  (pairs: {', '.join(f'{r:.2f}' for r in ratios)}; "
+            f"CPU-time ratio x{statistics.median(cpu_ratios):.2f}; "
             f"batch {min(batch_times):.2f} s, chunked {min(chunk_times):.2f} s best; "
             f"{len(frame) / min(chunk_times) / 1e6:.2f} M rows/s)"
         )

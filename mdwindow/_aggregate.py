@@ -41,7 +41,7 @@ class AggPlan:
 
     items: tuple[AggItem, ...]
 
-    @property
+    @functools.cached_property
     def columns(self) -> tuple[str, ...]:
         """Input columns the aggregates read, each once, in first-use order."""
         seen: dict[str, None] = {}
@@ -50,9 +50,17 @@ class AggPlan:
                 seen.setdefault(column, None)
         return tuple(seen)
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(item.name for item in self.items)
+
+    @functools.cached_property
+    def is_ohlcv(self) -> bool:
+        """Whether this is exactly the plan ``agg="ohlcv"`` builds (for the fused kernel)."""
+        if len(self.items) != 6 or self.items[-1].func != VWAP:
+            return False
+        price, size = self.items[-1].columns
+        return self == make_plan("ohlcv", price=price, size=size, key=None)
 
 
 def make_plan(agg: Any, *, price: str, size: str, key: str | None) -> AggPlan:
@@ -123,18 +131,7 @@ def _compiled_input(values: Any) -> np.ndarray | None:
 
 def is_ohlcv(plan: AggPlan) -> bool:
     """Whether ``plan`` is exactly what ``agg="ohlcv"`` builds (for the fused kernel)."""
-    try:
-        return _is_ohlcv(plan)
-    except TypeError:  # an aggregation function that cannot be hashed
-        return _is_ohlcv.__wrapped__(plan)
-
-
-@functools.lru_cache(maxsize=64)
-def _is_ohlcv(plan: AggPlan) -> bool:
-    if len(plan.items) != 6 or plan.items[-1].func != VWAP:
-        return False
-    price, size = plan.items[-1].columns
-    return plan == make_plan("ohlcv", price=price, size=size, key=None)
+    return plan.is_ohlcv
 
 
 def fused_ohlcv(plan: AggPlan, columns: Mapping[str, Any]):

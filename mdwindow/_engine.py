@@ -223,6 +223,40 @@ def _held(frame: pd.DataFrame, *positions: np.ndarray) -> pd.DataFrame:
     return frame.copy(deep=False) if any(len(p) for p in positions) else frame
 
 
+def _deferred_output(
+    cfg, frame, prepared, windows, arrival, start, w_before, w_after, status,
+    dropped, late_by, rejected, reasons,
+) -> ChunkOutput:  # fmt: skip
+    """A step's output: ``windows`` built, the per-row frames deferred to first read.
+
+    Per-row arrays are in arrival order; ``dropped`` and ``rejected`` are row
+    positions, ``late_by`` and ``reasons`` one per dropped or rejected row.
+    """
+    held = _held(frame, dropped, rejected)
+    size = cfg.spec.size_ns
+    return ChunkOutput(
+        windows=windows,
+        late=Deferred(
+            lambda: _late_frame(
+                held,
+                prepared,
+                dropped,
+                arrival[dropped],
+                start[dropped],
+                size,
+                w_before[dropped],
+                late_by,
+            )  # fmt: skip
+        ),
+        rejected=Deferred(
+            lambda: _rejected_frame(held, prepared, rejected, arrival[rejected], reasons)
+        ),
+        trace=Deferred(
+            lambda: _trace_frame(held, prepared, arrival, start, w_before, w_after, status)
+        ),
+    )
+
+
 # --------------------------------------------------------------------------
 # Saturating int64 arithmetic on arrays
 
@@ -931,28 +965,10 @@ def _final_output(
     dropped, late_by = outputs.dropped[:, : counters[C_DROPPED]]
     rejected = outputs.rejected[: counters[C_REJECTED]]
     reasons = outputs.reasons[: counters[C_REJECTED]]
-    held = _held(frame, dropped, rejected)
-    output = ChunkOutput(
-        windows=windows,
-        late=Deferred(
-            lambda: _late_frame(
-                held,
-                prepared,
-                dropped,
-                arrival[dropped],
-                start[dropped],
-                cfg.spec.size_ns,
-                w_before[dropped],
-                late_by,
-            )
-        ),
-        rejected=Deferred(
-            lambda: _rejected_frame(held, prepared, rejected, arrival[rejected], reasons)
-        ),
-        trace=Deferred(
-            lambda: _trace_frame(held, prepared, arrival, start, w_before, w_after, status)
-        ),
-    )
+    output = _deferred_output(
+        cfg, frame, prepared, windows, arrival, start, w_before, w_after, status,
+        dropped, late_by, rejected, reasons,
+    )  # fmt: skip
     return output, open_rows
 
 
@@ -1105,28 +1121,10 @@ def _updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
     new_state._key_rank = rank_cache._key_rank
     dropped = np.flatnonzero(status == DROPPED)
     rejected = np.flatnonzero(reason >= 0)
-    held = _held(frame, dropped, rejected)
-    output = ChunkOutput(
-        windows=windows,
-        late=Deferred(
-            lambda: _late_frame(
-                held,
-                prepared,
-                dropped,
-                arrival[dropped],
-                start[dropped],
-                size,
-                w_before[dropped],
-                late_by[dropped],
-            )
-        ),
-        rejected=Deferred(
-            lambda: _rejected_frame(held, prepared, rejected, arrival[rejected], reason[rejected])
-        ),
-        trace=Deferred(
-            lambda: _trace_frame(held, prepared, arrival, start, w_before, w_after, status)
-        ),
-    )
+    output = _deferred_output(
+        cfg, frame, prepared, windows, arrival, start, w_before, w_after, status,
+        dropped, late_by[dropped], rejected, reason[rejected],
+    )  # fmt: skip
     return output, new_state
 
 

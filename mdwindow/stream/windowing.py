@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import numbers
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Iterable
-from itertools import repeat
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from itertools import compress, repeat
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -29,7 +29,8 @@ from mdwindow.stream.channel import (
     ChannelReader,
 )
 from mdwindow.stream.clock import Clock, MonotonicClock
-from mdwindow.stream.held import HeldItems
+from mdwindow.stream.held import Arrivals, HeldItems, as_object_array, items_of, window_starts
+from mdwindow.stream.keys import KeyTable
 from mdwindow.stream.partition import PartitioningSpec
 from mdwindow.stream.records import LateItem, RejectedItem, WindowFrame
 from mdwindow.stream.sources import as_async_iterable, call_maybe_async, pump
@@ -39,7 +40,6 @@ from mdwindow.stream.times import (
     TIME_UNITS,
     event_nanos,
     nanos_of,
-    object_column,
     utc_column,
 )
 
@@ -97,13 +97,17 @@ class WindowStream(Generic[T]):
         self._on_late = on_late
         self._on_rejected = on_rejected
         self._factor = TIME_UNITS[time_unit]
+        self._size = spec.size_ns
+        self._offset = spec.offset_ns
         self._max_batch = max_batch
         self._capacity = capacity
         self._clock = clock
         self._reader: Channel[T] | ChannelReader[T] | None = None
         self._pump: asyncio.Task[None] | None = None
-        self._ready: deque[WindowFrame[T]] = deque()
+        # Windows emitted and not yet handed out, made one by one as they are read.
+        self._ready: deque[Iterator[WindowFrame[T]]] = deque()
         self._held: HeldItems[T] = HeldItems(spec.size_ns)
+        self._keys = KeyTable()
         self._finished = False
         self._counts = dict.fromkeys(("items", "on_time", "late", "dropped", "rejected"), 0)
         self._emitted = 0
@@ -111,15 +115,16 @@ class WindowStream(Generic[T]):
         self._pending: list[WindowFrame[T]] = []
         # For idle flush: the largest valid event time, globally and per key.
         self._max_time = NEG_INF
-        self._key_max: dict[Any, int] = {}
-        self._ghost_key: Any = None
+        self._key_max: dict[int, int] = {}
+        self._ghost_code = 0
         self._last_activity = 0.0
         self._status_codes: tuple[int, ...] | None = None
-        # Taken in but not pushed yet: event times, keys, how many items.
+        # Taken in but not pushed yet: items, event times, keys, how many items.
         self._waiting = 0
+        self._arrivals = Arrivals()
         self._waiting_nanos: list[np.ndarray] = []
         self._waiting_out_of_range: list[np.ndarray] = []
-        self._waiting_keys: list[Any] = []
+        self._waiting_codes: list[np.ndarray] = []
         self._stamps: dict[int, pd.Timestamp] = {}
 
     # -- what it has done -----------------------------------------------------
@@ -150,7 +155,13 @@ class WindowStream(Generic[T]):
         return self
 
     async def __anext__(self) -> WindowFrame[T]:
-        while not self._ready:
+        ready = self._ready
+        while True:
+            while ready:
+                frame = next(ready[0], None)
+                if frame is not None:
+                    return frame
+                ready.popleft()
             if self._finished:
                 raise StopAsyncIteration
             try:
@@ -158,7 +169,6 @@ class WindowStream(Generic[T]):
             except BaseException:
                 await self.aclose()
                 raise
-        return self._ready.popleft()
 
     async def aclose(self) -> None:
         """Stop: no more windows; the task pulling from the source is cancelled."""
@@ -240,13 +250,18 @@ class WindowStream(Generic[T]):
         return True
 
     def _ingest(self, chunk: list[T]) -> None:
-        """Read the event time and key of each item and keep the item in the arena."""
+        """Read the event time and key of each item and stage it by window."""
         nanos, out_of_range = event_nanos(list(map(self._get_event_time, chunk)), self._factor)
+        if self._get_key is not None:
+            codes = self._keys.codes(list(map(self._get_key, chunk)))
+        else:
+            codes = np.zeros(len(chunk), np.int64)
+        items = as_object_array(chunk)
+        self._held.stage(items, codes, window_starts(nanos, self._size, self._offset))
+        self._arrivals.append(items)
         self._waiting_nanos.append(nanos)
         self._waiting_out_of_range.append(out_of_range)
-        if self._get_key is not None:
-            self._waiting_keys.extend(map(self._get_key, chunk))
-        self._held.take_in(chunk)
+        self._waiting_codes.append(codes)
         self._waiting += len(chunk)
 
     async def _wait_for_items(self, timeout: float) -> None:
@@ -274,19 +289,19 @@ class WindowStream(Generic[T]):
         if quiet_ns <= 0 or self._max_time == NEG_INF:
             return
         if self._policy.scope == "key":
-            keys = list(self._key_max)
+            codes = list(self._key_max)
             times = [min(t + quiet_ns, INT64_MAX - 1) for t in self._key_max.values()]
         else:
-            keys = [self._ghost_key]
+            codes = [self._ghost_code]
             times = [min(self._max_time + quiet_ns, INT64_MAX - 1)]
         self._waiting_nanos.append(np.asarray(times, np.int64))
-        self._waiting_keys.extend(keys)
+        self._waiting_codes.append(np.asarray(codes, np.int64))
         await self._push()
 
     async def _finish(self) -> None:
         result = self._windower.flush()
-        self._ready.extend(self._frames(result.windows, "partial"))
-        self._pending = self._frames(result.pending, "pending")
+        self._ready.append(self._frames(result.windows, "partial"))
+        self._pending = list(self._frames(result.pending, "pending"))
         self._held.clear()
         self._finished = True
         if self._pump is not None:
@@ -297,17 +312,18 @@ class WindowStream(Generic[T]):
     async def _push(self) -> None:
         """Push what was taken in since the last push (items, or idle-flush ghost rows)."""
         n = self._waiting
-        base = self._held.end - n
+        arrivals = self._arrivals
         nanos = np.concatenate(self._waiting_nanos)
         out_of_range = np.concatenate(self._waiting_out_of_range) if n else np.zeros(0, bool)
-        keys = self._waiting_keys
+        codes = np.concatenate(self._waiting_codes)
         self._waiting = 0
-        self._waiting_nanos, self._waiting_out_of_range, self._waiting_keys = [], [], []
+        self._arrivals = Arrivals()
+        self._waiting_nanos, self._waiting_out_of_range, self._waiting_codes = [], [], []
 
         columns: dict[str, Any] = {"ts": utc_column(nanos)}
-        key_column = None
         if self._get_key is not None:
-            key_column = columns["key"] = object_column(keys)
+            # The first-seen object of each key: equal keys, far fewer objects to read.
+            columns["key"] = self._keys.objects(codes)
         result = self._windower.push(pd.DataFrame(columns))
         self._batches += 1
 
@@ -315,26 +331,21 @@ class WindowStream(Generic[T]):
         status = np.asarray(trace["status"].array.codes)
         on_time, late, _, rejected = self._codes(trace["status"])
         real = status[:n]
+        accepted = (real == on_time) | (real == late)
         self._counts["items"] += n
-        for name, code in (("on_time", on_time), ("late", late)):
-            self._counts[name] += int(np.count_nonzero(real == code))
+        self._counts["on_time"] += int(np.count_nonzero(real == on_time))
+        self._counts["late"] += int(np.count_nonzero(real == late))
         self._counts["dropped"] += len(result.late)
         self._counts["rejected"] += len(result.rejected)
-
-        accepted = np.flatnonzero((real == on_time) | (real == late))
-        if len(accepted):
-            starts = nanos_of(trace["window_start"])[accepted]
-            keys_held = None if key_column is None else key_column[accepted]
-            self._held.hold(base + accepted, keys_held, starts)
+        self._held.settle(arrivals, accepted, codes[:n], nanos_of(trace["window_start"])[:n])
 
         if self._idle_ns is not None:
-            self._remember_maxima(nanos, keys, status != rejected)
+            self._remember_maxima(nanos, codes, status != rejected)
         if len(result.late):
-            await self._report_late(result.late, base, keys)
+            await self._report_late(result.late, arrivals, codes)
         if len(result.rejected):
-            await self._report_rejected(result.rejected, base, out_of_range)
-        self._ready.extend(self._frames(result.windows, "final"))
-        self._held.compact()
+            await self._report_rejected(result.rejected, arrivals, out_of_range)
+        self._ready.append(self._frames(result.windows, "final"))
 
     def _codes(self, status: pd.Series) -> tuple[int, ...]:
         """Category codes of on_time, late, dropped and rejected in the trace."""
@@ -345,21 +356,22 @@ class WindowStream(Generic[T]):
             )
         return self._status_codes
 
-    def _remember_maxima(self, nanos: np.ndarray, keys: list[Any], valid: np.ndarray) -> None:
+    def _remember_maxima(self, nanos: np.ndarray, codes: np.ndarray, valid: np.ndarray) -> None:
         positions = np.flatnonzero(valid)
         if not len(positions):
             return
         self._max_time = max(self._max_time, int(nanos[positions].max()))
-        if self._get_key is not None:
-            self._ghost_key = keys[int(positions[-1])]
+        self._ghost_code = int(codes[positions[-1]])
         if self._policy.scope == "key":
             key_max = self._key_max
-            for position, time in zip(positions.tolist(), nanos[positions].tolist(), strict=True):
-                key = keys[position]
-                if time > key_max.get(key, NEG_INF):
-                    key_max[key] = time
+            valid_codes, valid_times = codes[positions].tolist(), nanos[positions].tolist()
+            for code, time in zip(valid_codes, valid_times, strict=True):
+                if time > key_max.get(code, NEG_INF):
+                    key_max[code] = time
 
-    async def _report_late(self, late: pd.DataFrame, base: int, keys: list[Any]) -> None:
+    async def _report_late(
+        self, late: pd.DataFrame, arrivals: Arrivals, codes: np.ndarray
+    ) -> None:
         if self._on_late is None:
             return
         rows = zip(
@@ -371,14 +383,12 @@ class WindowStream(Generic[T]):
             strict=True,
         )
         for position, start, end, watermark, late_by in rows:
-            key = keys[position] if self._get_key is not None else None
-            report = LateItem(
-                self._held.item(base + position), key, start, end, watermark, late_by
-            )
+            key = self._keys.key(int(codes[position])) if self._get_key is not None else None
+            report = LateItem(arrivals.item(position), key, start, end, watermark, late_by)
             await call_maybe_async(self._on_late, report)
 
     async def _report_rejected(
-        self, rejected: pd.DataFrame, base: int, out_of_range: np.ndarray
+        self, rejected: pd.DataFrame, arrivals: Arrivals, out_of_range: np.ndarray
     ) -> None:
         if self._on_rejected is None:
             return
@@ -388,23 +398,30 @@ class WindowStream(Generic[T]):
             if out_of_range[position]:
                 # The engine saw NaT; the item's time was there but beyond int64 nanoseconds.
                 reason = "time_out_of_range"
-            item = self._held.item(base + position)
-            await call_maybe_async(self._on_rejected, RejectedItem(item, reason))
+            await call_maybe_async(
+                self._on_rejected, RejectedItem(arrivals.item(position), reason)
+            )
 
-    def _frames(self, windows: pd.DataFrame, timing: str) -> list[WindowFrame[T]]:
-        """WindowFrames of emitted (or pending) windows, in the frame's order.
+    def _frames(self, windows: pd.DataFrame, timing: str) -> Iterator[WindowFrame[T]]:
+        """WindowFrames of emitted (or pending) windows, in the frame's order, made lazily.
 
-        Written with C-level maps: with sparse windows there are nearly as many
-        windows as items, so Python work per window would dominate.
+        Each window's list of items is made only when the window is read, so a
+        reader that lets windows go at once keeps the lists short-lived (the
+        cycle collector then never meets them). C-level maps throughout: with
+        sparse windows there are nearly as many windows as items.
         """
         n = len(windows)
         if not n:
-            return []
+            return iter(())
         start_nanos = nanos_of(windows["window_start"])
-        keys = windows["key"] if self._get_key is not None else None
-        window_keys, counts, items = self._held.take_out(keys, start_nanos)
-        stops = np.cumsum(counts)
-        lists = list(map(items.__getitem__, map(slice, (stops - counts).tolist(), stops.tolist())))
+        if self._get_key is None:
+            codes = np.zeros(n, np.int64)
+            window_keys: list[Any] = [None] * n
+        else:
+            factorized, uniques = pd.factorize(windows["key"])
+            codes = self._keys.codes_of_distinct(uniques)[factorized]
+            window_keys = self._keys.object_list(codes)
+        held = self._held.take_out(codes, start_nanos)
         size = self._spec.size_ns
         stamps = self._stamps
         distinct = np.unique(start_nanos).tolist()
@@ -415,22 +432,22 @@ class WindowStream(Generic[T]):
                 stamps[nanos] = pd.Timestamp(nanos, tz="UTC")
             if nanos + size not in stamps:
                 stamps[nanos + size] = pd.Timestamp(nanos + size, tz="UTC")
-        frames = list(
-            map(
-                WindowFrame,
-                window_keys,
-                map(stamps.__getitem__, start_nanos.tolist()),
-                map(stamps.__getitem__, (start_nanos + size).tolist()),
-                lists,
-                repeat(timing, n),
-            )
-        )
-        if not counts.all():
+        starts = list(map(stamps.__getitem__, start_nanos.tolist()))
+        ends = list(map(stamps.__getitem__, (start_nanos + size).tolist()))
+        if None in held:
             # A window holding only idle-flush ghost rows has no items: not a window.
-            frames = [frame for frame, count in zip(frames, counts.tolist(), strict=True) if count]
+            real = [entry is not None for entry in held]
+            window_keys, starts, ends, held = (
+                list(compress(column, real)) for column in (window_keys, starts, ends, held)
+            )
+            n = len(held)
         if timing != "pending":
-            self._emitted += len(frames)
-        return frames
+            self._emitted += n
+        fields = zip(
+            window_keys, starts, ends, map(items_of, held), repeat(timing, n), strict=True
+        )
+        # tuple.__new__ straight from C: the named tuple's own __new__ is Python code.
+        return map(tuple.__new__, repeat(WindowFrame, n), fields)
 
     def __repr__(self) -> str:
         state = "finished" if self._finished else "running"

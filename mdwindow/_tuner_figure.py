@@ -18,6 +18,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from mdwindow._time import NEG_INF
 from mdwindow._tuner_rows import DROPPED, LATE, ON_TIME, REJECTED, Judged, ScopeRows
@@ -28,11 +29,11 @@ from mdwindow.plotting import (
     STATUS_COLORS,
     STATUS_LABELS,
     WATERMARK_COLOR,
+    duration_text,
     plot_lag_tradeoff,
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
     from matplotlib.figure import Figure
 
 #: Drawing order and marker (shape, area) of the statuses, as in ``plot_watermark``.
@@ -92,6 +93,9 @@ class TunerFigure:
         figure.set_dpi(dpi)
         self.canvas = FigureCanvasAgg(figure)
         self._background: Any = None
+        self._static: Any = None  # pixels of what never changes (labels, legends)
+        self._legend_pixels: Any = None  # the trade-off legend's pixels
+        self._curves: dict[str, Any] = {}  # trade-off curves by gid
         self.tradeoff: Any = None
         # Per sweep shown: the background pixels and where the trade-off axes put data.
         self._tradeoffs: dict[Any, tuple[Any, Any]] = {}
@@ -102,34 +106,78 @@ class TunerFigure:
 
     def clear(self) -> None:
         self.figure.clf()
-        self._background = None
+        self._background = self._static = self._legend_pixels = None
+        self._curves = {}
         self.tradeoff = None
         self._tradeoffs.clear()
 
     def show_tradeoff(self, name: Any, grid: pd.DataFrame) -> None:
-        """Put the trade-off of the sweep ``grid`` under the plots (drawn once per ``name``)."""
-        from matplotlib.lines import Line2D
+        """Put the trade-off of the sweep ``grid`` under the plots (drawn once per ``name``).
 
+        The trade-off axes are made once, by :func:`plot_lag_tradeoff`; a new
+        grid gives their curves new data and new limits, and only those axes
+        are drawn again, over the pixels of everything that never changes.
+        """
         if not self.figure.axes or self.tradeoff is None:
             self._lay_out()
-        if name not in self._tradeoffs:
-            fig = self.figure
-            twin = getattr(self.right, "right_ax", None)
-            if twin is not None:
-                twin.remove()
-            self.right.remove()
-            self.right = fig.add_subplot(2, 2, 4)
+        if not self._curves:
             plot_lag_tradeoff(grid, ax=self.right)
-            # Drawn over the background on every update, so it is no child of the axes.
-            self.marker = Line2D(
-                [], [], marker="*", markersize=16, color="red", linestyle="none",
-                label="current", zorder=5,
-            )  # fmt: skip
-            self.marker.set_figure(fig)
+            self._hold_tradeoff_layout()
             self._tradeoffs[name] = (self._draw_background(), self.right.transData.frozen())
+        if name not in self._tradeoffs:
+            self._set_tradeoff_data(grid)
+            self._tradeoffs[name] = (self._draw_tradeoff(), self.right.transData.frozen())
         self._background, where = self._tradeoffs[name]
         self.marker.set_transform(where)
         self.tradeoff = name
+
+    def _hold_tradeoff_layout(self) -> None:
+        """Fix what :func:`plot_lag_tradeoff` drew at places that do not depend on the data,
+        so that its labels, title and legend can be drawn once into the background."""
+        right = self.right
+        twin = right.right_ax
+        self._curves = {line.get_gid(): line for line in [*right.lines, *twin.lines]}
+        right.set_title(right.get_title(), y=1.01)
+        right.xaxis.set_label_coords(0.5, -0.11)
+        right.yaxis.set_label_coords(-0.09, 0.5)
+        twin.yaxis.set_label_coords(1.11, 0.5)
+        legend = right.get_legend()
+        # "best" is found once, with the first grid; the legend then stays there.
+        self.canvas.draw()
+        box = legend.get_window_extent(self.canvas.get_renderer())
+        legend.set_loc(tuple(right.transAxes.inverted().transform((box.x0, box.y0))))
+        self.tradeoff_legend = legend
+        self.static_texts += [
+            right.title, right.xaxis.label, right.yaxis.label, twin.yaxis.label, legend,
+        ]  # fmt: skip
+
+    def _set_tradeoff_data(self, grid: pd.DataFrame) -> None:
+        """New data for the trade-off curves (one pair per lateness), new limits."""
+        lag = grid["lag"].to_numpy().view(np.int64)
+        lateness = grid["lateness"].to_numpy().view(np.int64)
+        drop_rate = grid["drop_rate"].to_numpy(np.float64) * 100
+        latency = grid["latency_median"].to_numpy().view(np.int64)
+        latency_seconds = np.where(latency == NEG_INF, np.nan, latency / 1e9)
+        for value in np.unique(lateness):
+            mine = np.flatnonzero(lateness == value)
+            mine = mine[np.argsort(lag[mine], kind="stable")]
+            name = duration_text(pd.Timedelta(int(value)))
+            self._curves[f"drop_rate:{name}"].set_data(lag[mine] / 1e9, drop_rate[mine])
+            self._curves[f"latency:{name}"].set_data(lag[mine] / 1e9, latency_seconds[mine])
+        for axes in (self.right, self.right.right_ax):
+            axes.relim()
+            axes.autoscale_view()
+
+    def _draw_tradeoff(self) -> Any:
+        """Background pixels with the trade-off axes drawn over the static ones."""
+        canvas = self.canvas
+        canvas.restore_region(self._static)
+        renderer = canvas.get_renderer()
+        self.right.draw(renderer)
+        self.right.right_ax.draw(renderer)
+        # The legend stays on top of the curves, as when it is drawn last.
+        canvas.restore_region(self._legend_pixels)
+        return canvas.copy_from_bbox(self.figure.bbox)
 
     def _lay_out(self) -> None:
         """Make the axes and the artists that updates give new data to."""
@@ -199,7 +247,7 @@ class TunerFigure:
         left.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         left.set_xlabel("late by (s): watermark - (window end + allowed lateness)")
         left.set_ylabel("dropped ticks")
-        left.set_title("How late the dropped ticks were")
+        left.set_title("How late the dropped ticks were", y=1.0)
         # Labels at fixed places (room for six-digit tick labels), so that they can be
         # drawn once into the background with the legend.
         top.xaxis.set_label_coords(0.5, -0.09)
@@ -210,21 +258,35 @@ class TunerFigure:
             top.xaxis.label, top.yaxis.label, left.xaxis.label, left.yaxis.label, left.title,
             self.legend,
         ]  # fmt: skip
+        # Drawn over the background on every update, so it is no child of the axes.
+        self.marker = Line2D(
+            [], [], marker="*", markersize=16, color="red", linestyle="none",
+            label="current", zorder=5,
+        )  # fmt: skip
+        self.marker.set_figure(fig)
 
     def _draw_background(self) -> Any:
-        """Pixels of everything an update does not redraw (labels and legend included)."""
-        for axes in (self.top, self.left):
-            axes.set_visible(False)
+        """Pixels of everything an update does not redraw (labels and legends included).
+
+        Also keeps the pixels of the static parts alone (``_static``) and of the
+        trade-off legend, from which the backgrounds of other grids are made.
+        """
+        axes = [self.top, self.left, self.right, self.right.right_ax]
+        for one in axes:
+            one.set_visible(False)
         self.canvas.draw()
         renderer = self.canvas.get_renderer()
         for text in self.static_texts:
             text.set_visible(True)
             text.draw(renderer)
             text.set_visible(False)
-        background = self.canvas.copy_from_bbox(self.figure.bbox)
-        for axes in (self.top, self.left):
-            axes.set_visible(True)
-        return background
+        self._static = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._legend_pixels = self.canvas.copy_from_bbox(
+            self.tradeoff_legend.get_window_extent(renderer).expanded(1.0, 1.0).padded(1)
+        )
+        for one in axes:
+            one.set_visible(True)
+        return self._draw_tradeoff()
 
     # -- one state -----------------------------------------------------------
 
@@ -243,7 +305,8 @@ class TunerFigure:
     ) -> bytes:
         """Show one state; returns the figure as PNG."""
         counts = self._draw_watermark(rows, judged, code, view, size, offset, max_points)
-        self.top.set_title(f"{title}\n{counts}", fontsize="medium")
+        # At a fixed height: the automatic one measures the axis every draw.
+        self.top.set_title(f"{title}\n{counts}", fontsize="medium", y=1.0)
         self._draw_late_by(judged)
         self.marker.set_data([current[0]], [current[1]])
         return self.render()

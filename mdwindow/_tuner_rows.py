@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from mdwindow._time import INT64_MAX, NEG_INF, event_times
+from mdwindow._time import INT64_MAX, NEG_INF, event_times, is_datetime
 
 ON_TIME, LATE, DROPPED, REJECTED = 0, 1, 2, 3
 #: Status names, indexed by the codes above.
@@ -43,6 +43,7 @@ class TickColumns:
     bad_time: np.ndarray  # the time is out of the int64 nanosecond range
     codes: np.ndarray  # key code per row; -1 when the key is missing
     keys: pd.Index  # the key of each code
+    arrival: np.ndarray | None = None  # arrival time per row, int64 ns, when one is named
 
     @classmethod
     def of(
@@ -57,10 +58,37 @@ class TickColumns:
         t, bad_time = event_times(ticks, time, time_unit)
         codes, keys = pd.factorize(ticks[key], use_na_sentinel=True)
         codes = np.asarray(codes, dtype=np.int64)
+        arrival = None
         if arrival_time is not None:
-            order = np.argsort(event_times(ticks, arrival_time, None)[0], kind="stable")
+            # The engine's checks (mdwindow._engine.prepare), with its messages.
+            if not is_datetime(ticks[arrival_time].dtype):
+                raise TypeError(
+                    f"arrival_time: column {arrival_time!r} holds "
+                    f"{ticks[arrival_time].dtype} values, not datetimes; convert it first, "
+                    f"e.g. pd.to_datetime(frame[{arrival_time!r}], utc=True)"
+                )
+            stamps, out_of_range = event_times(ticks, arrival_time, None)
+            missing = int(((stamps == NEG_INF) & ~out_of_range).sum())
+            if missing:
+                raise ValueError(
+                    f"arrival_time: column {arrival_time!r} has {missing} missing value(s); "
+                    "arrival order must be known for every row: fill or drop them first"
+                )
+            if out_of_range.any():
+                raise ValueError(
+                    f"arrival_time: column {arrival_time!r} has times outside the "
+                    "datetime64[ns] range; drop or fix those rows"
+                )
+            order = np.argsort(stamps, kind="stable")
             t, bad_time, codes = t[order], bad_time[order], codes[order]
-        return cls(np.asarray(t, np.int64), np.asarray(bad_time, bool), codes, pd.Index(keys))
+            arrival = np.ascontiguousarray(stamps[order], np.int64)
+        return cls(
+            np.ascontiguousarray(t, np.int64),
+            np.ascontiguousarray(bad_time, bool),
+            np.ascontiguousarray(codes),
+            pd.Index(keys),
+            arrival,
+        )
 
     def code_of(self, key: object) -> int:
         found = self.keys.get_indexer([key])[0]

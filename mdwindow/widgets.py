@@ -6,19 +6,23 @@ An update must feel instant on a million ticks, so the tuner never reruns
 the whole windowing for a slider move:
 
 - the counts (dropped, late, windows, latency) for every (lag, lateness) on
-  the sliders come from one :func:`mdwindow.sweep.sweep` per window size and
-  scope, computed once and cached — the sweep equals separate
-  ``tumbling_windows`` calls, so these are exact;
+  the sliders come from one compiled pass over all rows per window size and
+  scope (:mod:`mdwindow._tuner_grid`: each scope's running maximum, each
+  row's slack against it, each window's smallest and largest slack), cached
+  per size and scope; they equal :func:`mdwindow.sweep.sweep`, and so
+  separate ``tumbling_windows`` calls (checked in the tests), so they are
+  exact;
 - the watermark plot needs only the rows that share the picked symbol's
   watermark: that symbol's rows under scope "key", its hash partition's rows
   under scope "partition", every row under scope "global". They form one
-  scope, whose running maximum event time and windows are computed once per
-  window size and scope; a slider move only judges each row against
+  scope, whose running maximum event time and windows are sliced from that
+  same pass; a slider move only judges each row against
   ``maximum - lag`` by SPEC's rules (:mod:`mdwindow._tuner_rows`, checked
   against ``tumbling_windows`` in the tests);
 - the figure keeps its artists and gets new data; the trade-off plot, which
-  only changes with the window size or scope, is drawn once and pasted
-  under the rest (:mod:`mdwindow._tuner_figure`).
+  only changes with the window size or scope, is drawn once per size and
+  scope over the static labels and legends, and pasted under the rest
+  (:mod:`mdwindow._tuner_figure`).
 
 The figure is a held :class:`matplotlib.figure.Figure` (never pyplot state),
 rendered to PNG into an ``ipywidgets.Image``, so it works without an
@@ -34,12 +38,12 @@ import numpy as np
 import pandas as pd
 
 from mdwindow._tuner_figure import TunerFigure, zoom
+from mdwindow._tuner_grid import ScopeScan, scan_scope
 from mdwindow._tuner_rows import DROPPED, ScopeRows, TickColumns, judge
 from mdwindow.hashing import partition_ids
 from mdwindow.plotting import duration_text
 from mdwindow.result import WindowResult
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
-from mdwindow.sweep import sweep
 from mdwindow.windows import tumbling_windows
 
 __all__ = ["WatermarkTuner", "tune"]
@@ -53,6 +57,8 @@ ZOOM_ROWS = 3_000
 MAX_POINTS = 3_000
 #: Scopes of rows kept between updates (a global one holds a few arrays per tick).
 CACHED_SCOPES = 8
+#: Scans of all rows (three arrays per tick) kept for (window size, scope) pairs.
+CACHED_SCANS = 2
 
 
 def _ipywidgets():
@@ -147,6 +153,7 @@ class WatermarkTuner:
                          "time_unit": time_unit}  # fmt: skip
         self._partitions = partitions
         self._sweeps: dict[tuple[pd.Timedelta, str], pd.DataFrame] = {}
+        self._scans: dict[tuple[int, int, str], ScopeScan] = {}
         self._columns: TickColumns | None = None
         self._scopes: dict[tuple[Any, ...], ScopeRows] = {}
         self._holding = False
@@ -309,15 +316,7 @@ class WatermarkTuner:
         cache_key = (spec.size, policy.scope)
         grid = self._sweeps.get(cache_key)
         if grid is None:
-            grid = sweep(
-                self._ticks,
-                spec,
-                lags=[v for _, v in self.lag_slider.options],
-                lateness=[v for _, v in self.lateness_slider.options],
-                scope=policy.scope,
-                partitions=self._partitions,
-                **self._options,
-            )
+            grid = self._scan(spec, policy.scope).grid
             self._sweeps[cache_key] = grid
         row = grid[(grid["lag"] == policy.lag) & (grid["lateness"] == policy.allowed_lateness)]
         if len(row) != 1:
@@ -340,20 +339,42 @@ class WatermarkTuner:
             "latency_p99": record["latency_p99"],
         }
 
-    def _scope_rows(self, spec: TumblingWindowSpec, scope: str) -> ScopeRows:
-        """The rows whose watermark is the picked symbol's: all that its plot depends on."""
+    def _scan(self, spec: TumblingWindowSpec, scope: str) -> ScopeScan:
+        """Every row judged once for a window size and scope, with the sweep grid."""
         if self._columns is None:
             self._columns = TickColumns.of(self._ticks, **self._options)
+        cache_key = (spec.size_ns, spec.offset_ns, scope)
+        scan = self._scans.pop(cache_key, None)
+        if scan is None:
+            scan = scan_scope(
+                self._columns,
+                size=spec.size_ns,
+                offset=spec.offset_ns,
+                scope=scope,
+                partitions=self._partitions,
+                partition_of_key=self._key_partition,
+                lags=[v.value for _, v in self.lag_slider.options],
+                lateness=[v.value for _, v in self.lateness_slider.options],
+                emit_partial=spec.emit_partial,
+            )
+        self._scans[cache_key] = scan  # most recently used last
+        while len(self._scans) > CACHED_SCANS:
+            del self._scans[next(iter(self._scans))]
+        return scan
+
+    def _scope_rows(self, spec: TumblingWindowSpec, scope: str) -> ScopeRows:
+        """The rows whose watermark is the picked symbol's: all that its plot depends on."""
         group = {"global": None, "key": self.symbol}.get(scope)
         if scope == "partition":
             group = int(self._key_partition[self.symbol])
         cache_key = (spec.size, spec.offset, scope, group)
         rows = self._scopes.pop(cache_key, None)
         if rows is None:
+            scan = self._scan(spec, scope)
             positions = self._columns.rows_sharing_watermark(
                 self.symbol, scope, self._key_partition
             )
-            rows = ScopeRows.of(self._columns, positions, spec.size_ns, spec.offset_ns)
+            rows = scan.rows(self._columns, positions)
         self._scopes[cache_key] = rows  # most recently used last
         while len(self._scopes) > CACHED_SCOPES:
             del self._scopes[next(iter(self._scopes))]

@@ -95,7 +95,7 @@ def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
 
     # A new window size needs a new sweep; a slider move judges the rows again.
     with monkeypatch.context() as patch:
-        patch.setattr(widgets, "sweep", broken)
+        patch.setattr(widgets, "scan_scope", broken)
         tuner.set(size="10s")
         assert "boom" in tuner.message
         assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
@@ -244,3 +244,127 @@ def test_drawn_figure_shows_the_engine_result(ticks):
         in_view["arrival"].tolist()
     )
     assert len(in_view) > 0
+
+
+# -- the grid behind a first visit of a window size or scope, against the engine ----
+
+import mdwindow._tuner_grid as tuner_grid  # noqa: E402
+from mdwindow.sweep import sweep  # noqa: E402
+
+GRID_LAGS = ["0s", "500ms", "1s", "2s", "3s"]
+GRID_LATENESS = ["0s", "1s", "2500ms", "4s"]
+
+
+def _scan(ticks, size, offset, scope, arrival, partitions=3, emit_partial=False):
+    options = {"time": "ts", "key": "symbol", "arrival_time": arrival, "time_unit": None}
+    columns = TickColumns.of(ticks, **options)
+    keys = ticks["symbol"].dropna().unique()
+    partition_of_key = pd.Series(partition_ids(keys.astype(object), partitions), index=keys)
+    spec = TumblingWindowSpec(size, offset=offset, emit_partial=emit_partial)
+    scan = tuner_grid.scan_scope(
+        columns, size=spec.size_ns, offset=spec.offset_ns, scope=scope, partitions=partitions,
+        partition_of_key=partition_of_key,
+        lags=[pd.Timedelta(v).value for v in GRID_LAGS],
+        lateness=[pd.Timedelta(v).value for v in GRID_LATENESS],
+        emit_partial=emit_partial,
+    )  # fmt: skip
+    return spec, columns, partition_of_key, scan
+
+
+def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit_partial):
+    spec, columns, partition_of_key, scan = _scan(
+        ticks, size, offset, scope, arrival, emit_partial=emit_partial
+    )
+    expected = sweep(
+        ticks, spec, lags=GRID_LAGS, lateness=GRID_LATENESS, scope=scope, partitions=3,
+        arrival_time=arrival,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(scan.grid, expected)
+    assert scan.grid.attrs == expected.attrs
+    # One grid point against a plain windowing run.
+    point = scan.grid.iloc[len(scan.grid) // 2 + 1]
+    result = tumbling_windows(
+        ticks, spec, lag=point["lag"], allowed_lateness=point["lateness"], scope=scope,
+        partitions=3, arrival_time=arrival,
+    )  # fmt: skip
+    summary = result.summary()
+    assert [int(point[c]) for c in ("on_time", "late_accepted", "dropped", "rejected")] == [
+        summary[c] for c in ("on_time", "late", "dropped", "rejected")
+    ]
+    assert (int(point["windows"]), int(point["pending"])) == (
+        len(result.windows),
+        len(result.pending),
+    )
+    # The rows of every watermark group, sliced from the scan, are those the plot judges.
+    for symbol in ticks["symbol"].dropna().unique():
+        positions = columns.rows_sharing_watermark(symbol, scope, partition_of_key)
+        sliced = scan.rows(columns, positions)
+        direct = ScopeRows.of(columns, positions, spec.size_ns, spec.offset_ns)
+        for name in ("t", "codes", "valid", "end", "max_before", "max_after"):
+            np.testing.assert_array_equal(getattr(sliced, name), getattr(direct, name))
+
+
+@given(
+    ticks=tick_frames(),
+    size=st.sampled_from(["1s", "2s", "3s"]),
+    offset=st.sampled_from(["0s", "1s", "1500ms"]),
+    scope=st.sampled_from(["global", "key", "partition"]),
+    arrival=st.sampled_from([None, "recv"]),
+    emit_partial=st.booleans(),
+    dense=st.booleans(),
+)
+def test_first_visit_grid_matches_sweep_and_tumbling_windows(
+    ticks, size, offset, scope, arrival, emit_partial, dense
+):
+    with pytest.MonkeyPatch.context() as patch:
+        if not dense:  # windows gathered by sorting, as for very sparse keys
+            patch.setattr(tuner_grid, "DENSE_SLOTS_PER_ROW", 0)
+            patch.setattr(tuner_grid, "MIN_DENSE_SLOTS", 0)
+        _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit_partial)
+
+
+@pytest.mark.parametrize("scope", ["global", "key", "partition"])
+@pytest.mark.parametrize("arrival", [None, "recv_ts"])
+def test_first_visit_grid_matches_sweep_on_ticks(ticks, scope, arrival):
+    _assert_grid_like_sweep_and_engine(ticks, "5s", "0s", scope, arrival, False)
+
+
+def test_first_visit_of_a_size_and_scope_shows_exact_counts(tuner, ticks):
+    for size, scope in [("1s", "key"), ("1s", "partition"), ("30s", "global")]:
+        tuner.set(size=size, scope=scope, lag="500ms", allowed_lateness="250ms")
+        expected = tumbling_windows(
+            ticks, size, lag="500ms", allowed_lateness="250ms", scope=scope, partitions=8
+        )
+        assert {k: tuner.summary[k] for k in _summary_of(expected)} == _summary_of(expected)
+        # The trade-off curves hold the grid of this size and scope.
+        grid = sweep(
+            ticks, size, scope=scope, partitions=8,
+            lags=[v for _, v in tuner.lag_slider.options],
+            lateness=[v for _, v in tuner.lateness_slider.options],
+        )  # fmt: skip
+        right = tuner.figure.axes[2]
+        (curve,) = [line for line in right.get_lines() if line.get_gid() == "drop_rate:250ms"]
+        part = grid[grid["lateness"] == pd.Timedelta("250ms")].sort_values("lag")
+        np.testing.assert_allclose(curve.get_ydata(), part["drop_rate"].to_numpy() * 100)
+
+
+def test_tuner_with_arrival_time_counts_like_tumbling_windows(ticks):
+    tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="partition", arrival_time="recv_ts")
+    expected = tumbling_windows(
+        ticks, "5s", lag="1s", scope="partition", partitions=8, arrival_time="recv_ts"
+    )
+    assert {k: tuner.summary[k] for k in _summary_of(expected)} == _summary_of(expected)
+    assert (
+        tuner.summary["latency_median"]
+        == expected.windows["emit_time"].sub(expected.windows["window_end"]).median()
+    )
+
+
+def test_missing_arrival_time_shows_the_engine_message(ticks):
+    broken = ticks.copy()
+    broken.loc[broken.index[5], "recv_ts"] = pd.NaT
+    with pytest.raises(ValueError, match="missing value"):
+        tumbling_windows(broken, "5s", arrival_time="recv_ts")
+    tuner = WatermarkTuner(broken, "5s", arrival_time="recv_ts")
+    assert "arrival_time" in tuner.message and "missing value" in tuner.message
+    assert tuner.image.value == b"" and tuner.summary == {}

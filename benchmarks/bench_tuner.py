@@ -10,8 +10,8 @@ figure and encode it as PNG. Each control is moved ``--moves`` times (as a
 user would: the widget's value is set, which fires the update) and the
 median and max of those updates are reported, per scope for the sliders and
 the symbol picker. The window size and the scope are reported apart for a
-first visit (which runs the sweep of that size and scope, once) and for
-revisits. As a baseline in the same process, one plain ``tumbling_windows``
+first visit (which scans all rows for the grid of that size and scope,
+once) and for revisits. As a baseline in the same process, one plain ``tumbling_windows``
 call on all rows.
 """
 
@@ -76,7 +76,7 @@ def main() -> None:
         start = time.perf_counter()
         tuner = WatermarkTuner(ticks, "5s", lag="1s", scope=scope)
         first = time.perf_counter() - start
-        print(f"scope={scope}: first build (sweep + layout + draw) {first:.2f} s")
+        print(f"scope={scope}: first build (scan + layout + draw) {first:.2f} s")
         by_text = dict(tuner.lag_slider.options)
         lag_moves = [by_text[v] for v in itertools.islice(itertools.cycle(LAGS), moves)]
         _report(
@@ -112,7 +112,7 @@ def main() -> None:
         (revisits if value in seen else first_visits).append(_move(tuner, tuner.size_menu, value))
         seen.add(value)
     print("window size menu (scope key):")
-    _report("first visit (runs a sweep)", first_visits, baseline)
+    _report("first visit (scans all rows)", first_visits, baseline)
     _report("revisit", revisits, baseline)
     scopes = list(itertools.islice(itertools.cycle(["global", "partition", "key"]), moves))
     seen = {tuner.scope_toggle.value}
@@ -123,7 +123,7 @@ def main() -> None:
         )
         seen.add(value)
     print(f"scope toggle (window {tuner.size_menu.label}):")
-    _report("first visit (runs a sweep)", first_visits, baseline)
+    _report("first visit (scans all rows)", first_visits, baseline)
     _report("revisit", revisits, baseline)
 
 

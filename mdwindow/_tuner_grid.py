@@ -83,7 +83,7 @@ def _bin(thresholds, value):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def _scan_rows(t, bad_time, codes, scope, n_scopes, n_keys, size, offset, thresholds):
     """One pass in arrival order: each row's window and scope maxima, the slack
-    histogram over ``thresholds``, each key's window range, the maxima's steps."""  # noqa: D401
+    histogram over ``thresholds``, each key's window range, the maxima's steps."""
     n = t.shape[0]
     valid = np.zeros(n, np.bool_)
     end = np.full(n, INT64_MAX, np.int64)
@@ -95,7 +95,7 @@ def _scan_rows(t, bad_time, codes, scope, n_scopes, n_keys, size, offset, thresh
     key_first = np.full(max(n_keys, 1), INT64_MAX, np.int64)
     key_last = np.full(max(n_keys, 1), NEG_INF, np.int64)
     histogram = np.zeros(thresholds.shape[0] + 1, np.int64)
-    gm = NEG_INF
+    last_end = np.full(max(n_keys, 1), NEG_INF, np.int64)  # window of each key's last row
     for i in range(n):
         ti = t[i]
         s = scope[i]
@@ -104,9 +104,16 @@ def _scan_rows(t, bad_time, codes, scope, n_scopes, n_keys, size, offset, thresh
         max_before[i] = m
         # Valid as the engine's row_window decides it (SPEC sections 3 and 5).
         if not bad_time[i] and ti != NEG_INF and c >= 0:
-            r = ((ti % size) - offset) % size
-            if ti >= NEG_INF + 1 + r and ti - r <= INT64_MAX - size:
-                e = ti - r + size
+            e = last_end[c]
+            if e == NEG_INF or ti >= e or ti < e - size:
+                # Not in the window of the key's last valid row: divide.
+                r = ((ti % size) - offset) % size
+                if ti < NEG_INF + 1 + r or ti - r > INT64_MAX - size:
+                    e = NEG_INF
+                else:
+                    e = ti - r + size
+                    last_end[c] = e
+            if e != NEG_INF:
                 valid[i] = True
                 end[i] = e
                 sl = _slack(m, e)
@@ -121,8 +128,6 @@ def _scan_rows(t, bad_time, codes, scope, n_scopes, n_keys, size, offset, thresh
                     scope_max[s] = ti
                     is_step[i] = True
                     step_offsets[s + 1] += 1
-                if ti > gm:
-                    gm = ti
         max_after[i] = m
     for s in range(n_scopes):
         step_offsets[s + 1] += step_offsets[s]

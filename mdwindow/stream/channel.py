@@ -102,7 +102,14 @@ class Channel(Generic[T]):
         self._pressure = False
         self._closed = False
         self._error: BaseException | None = None
+        # The fill only falls when items are taken: the peak is recorded then.
         self._peak = 0
+        # Below this fill an append needs no bookkeeping (no pressure flip, no
+        # reader to wake, open): the routing task appends directly then.
+        self._quiet = self._high - 1
+        # Optional per-item tags kept in step with the items (see ``_tag_with``).
+        self._tags: deque[Any] | None = None
+        self.tag_source: Any = None
 
     # -- looking at it ------------------------------------------------------
 
@@ -124,7 +131,7 @@ class Channel(Generic[T]):
     @property
     def peak(self) -> int:
         """The largest fill seen so far (never above ``capacity``)."""
-        return self._peak
+        return max(self._peak, len(self._items))
 
     @property
     def closed(self) -> bool:
@@ -162,14 +169,34 @@ class Channel(Generic[T]):
         if fill >= self._capacity:
             return False
         items.append(item)
-        fill += 1
-        if fill > self._peak:
-            self._peak = fill
+        if self._tags is not None:
+            self._tags.append(None)
+        self._after_put(fill + 1)
+        return True
+
+    def _try_put_tagged(self, item: T, tag: Any) -> bool:
+        """``try_put`` for a tagged channel: the item and its tag."""
+        if self._closed:
+            raise ChannelClosed("put: the channel is closed; nothing more can be written")
+        items = self._items
+        fill = len(items)
+        if fill >= self._capacity:
+            return False
+        items.append(item)
+        self._tags.append(tag)  # type: ignore[union-attr]
+        self._after_put(fill + 1)
+        return True
+
+    async def _put_tagged(self, item: T, tag: Any) -> None:
+        while not self._try_put_tagged(item, tag):
+            await self._wait(self._putters)
+
+    def _after_put(self, fill: int) -> None:
         if fill >= self._high and not self._pressure:
             self._set_pressure(True)
         if self._getters:
             self._wake_one(self._getters)
-        return True
+        self._quiet = 0 if self._getters or self._closed else self._high - 1
 
     def put_nowait(self, item: T) -> None:
         """Queue ``item`` now; raise :class:`ChannelFull` if there is no room."""
@@ -199,6 +226,7 @@ class Channel(Generic[T]):
         if self._closed:
             return
         self._closed = True
+        self._quiet = 0
         self._error = error
         for waiters in (self._getters, self._putters):
             while waiters:
@@ -212,18 +240,38 @@ class Channel(Generic[T]):
         Once the channel is closed and drained this returns ``[]``, or raises
         the error given to ``close(error)``.
         """
+        return self._take(max_items)[0]
+
+    def _take(self, max_items: int | None) -> tuple[list[T], list[Any]]:
+        """``take_nowait``, with the tags of the items taken ([] for an untagged channel)."""
         items = self._items
         if not items:
             if self._closed and self._error is not None:
                 raise self._error
-            return []
-        if max_items is None or max_items >= len(items):
+            return [], []
+        fill = len(items)
+        if fill > self._peak:
+            self._peak = fill
+        tags = self._tags
+        if max_items is None or max_items >= fill:
             taken = list(items)
             items.clear()
+            taken_tags = [] if tags is None else list(tags)
+            if tags is not None:
+                tags.clear()
         else:
             taken = [items.popleft() for _ in range(max_items)]
+            taken_tags = [] if tags is None else [tags.popleft() for _ in range(max_items)]
         self._after_take()
-        return taken
+        return taken, taken_tags
+
+    def _take_tagged(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+        return self._take(max_items)
+
+    async def _get_tagged_batch(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+        while not self._items and not self._closed:
+            await self._wait(self._getters)
+        return self._take(max_items)
 
     async def get_batch(self, max_items: int | None = None) -> list[T]:
         """Wait for at least one item, then take everything queued (at most ``max_items``).
@@ -247,9 +295,7 @@ class Channel(Generic[T]):
             if self._closed:
                 raise self._end()
             raise asyncio.QueueEmpty("get_nowait: the channel is empty")
-        item = items.popleft()
-        self._after_take()
-        return item
+        return self._pop()
 
     async def get(self) -> T:
         """The next item, waiting for one; raises :class:`ChannelClosed` at the end."""
@@ -257,7 +303,15 @@ class Channel(Generic[T]):
             if self._closed:
                 raise self._end()
             await self._wait(self._getters)
-        item = self._items.popleft()
+        return self._pop()
+
+    def _pop(self) -> T:
+        items = self._items
+        if len(items) > self._peak:
+            self._peak = len(items)
+        item = items.popleft()
+        if self._tags is not None:
+            self._tags.popleft()
         self._after_take()
         return item
 
@@ -325,6 +379,11 @@ class Channel(Generic[T]):
         for callback in list(self._callbacks):
             callback(value)
 
+    def _tag_with(self, source: Any) -> None:
+        """Keep a tag with each item from now on; ``source`` says what the tags mean."""
+        self._tags = deque(None for _ in self._items)
+        self.tag_source = source
+
     @staticmethod
     def _wake_one(waiters: deque[asyncio.Future[None]]) -> None:
         while waiters:
@@ -336,6 +395,8 @@ class Channel(Generic[T]):
     async def _wait(self, waiters: deque[asyncio.Future[None]]) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters.append(future)
+        if waiters is self._getters:
+            self._quiet = 0
         try:
             await future
         except asyncio.CancelledError:
@@ -404,6 +465,17 @@ class ChannelReader(Generic[T]):
     async def wait_readable(self) -> None:
         """See :meth:`Channel.wait_readable`."""
         await self._channel.wait_readable()
+
+    @property
+    def tag_source(self) -> Any:
+        """What the channel's item tags mean (None for an untagged channel)."""
+        return self._channel.tag_source
+
+    def _take_tagged(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+        return self._channel._take(max_items)
+
+    async def _get_tagged_batch(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+        return await self._channel._get_tagged_batch(max_items)
 
     def __repr__(self) -> str:
         return f"ChannelReader({self._channel!r})"

@@ -17,6 +17,7 @@ from mdwindow.stream.channel import (
     ChannelReader,
     check_marks,
 )
+from mdwindow.stream.keys import KeyTable
 from mdwindow.stream.sources import as_async_iterable, call_maybe_async, close_source
 
 T = TypeVar("T")
@@ -72,6 +73,17 @@ def _missing(key: Any) -> bool:
     return bool(pd.api.types.is_scalar(key) and pd.isna(key))
 
 
+@dataclass(frozen=True)
+class KeyTags:
+    """What the tags of a partition's items mean: ``tag // partitions`` is the code
+    of ``get_key(item)`` in ``keys`` (so a reader with the same ``get_key`` need not
+    call it again), and ``tag % partitions`` the item's partition."""
+
+    get_key: Callable[[Any], Any]
+    keys: KeyTable
+    partitions: int
+
+
 class PartitionedChannel(Generic[T]):
     """One :class:`Channel` per partition, fed by a single routing task.
 
@@ -97,12 +109,16 @@ class PartitionedChannel(Generic[T]):
         self._get_key = get_key
         self._on_missing_key = on_missing_key
         self._channels: list[Channel[T]] = []
+        self._keys = KeyTable()
+        tags = KeyTags(get_key, self._keys, spec.partitions)
         for index in range(spec.partitions):
             channel: Channel[T] = Channel(spec.capacity, spec.high_watermark, spec.low_watermark)
+            channel._tag_with(tags)
             if on_pressure is not None:
                 channel.add_pressure_callback(lambda value, index=index: on_pressure(index, value))
             self._channels.append(channel)
-        self._key_partition: dict[Any, int] = {}
+        # Each distinct key (told apart by type too) -> its tag, made once.
+        self._key_tag: dict[Any, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     def _start(self) -> None:
@@ -114,26 +130,33 @@ class PartitionedChannel(Generic[T]):
 
     async def _route(self) -> None:
         channels = self._channels
+        queues = [channel._items for channel in channels]
+        tag_queues = [channel._tags for channel in channels]
         get_key = self._get_key
-        cache = self._key_partition
-        spec = self._spec
+        key_tag = self._key_tag
+        n_partitions = self._spec.partitions
         source = self._source
         exhausted = False
         try:
             async for item in source:
                 key = get_key(item)
                 # str(1) and str(1.0) differ, so equal keys of other types hash apart.
-                cached = key if type(key) is str else (type(key), key)
-                partition = cache.get(cached)
-                if partition is None:
+                tag = key_tag.get(key if type(key) is str else (type(key), key))
+                if tag is None:
                     if _missing(key):
                         await self._missing_key(item, key)
                         continue
-                    partition = spec.partition_of(key)
-                    cache[cached] = partition
-                channel = channels[partition]
-                if not channel.try_put(item):
-                    await channel.put(item)
+                    tag = self._new_key(key)
+                partition = tag % n_partitions
+                queue = queues[partition]
+                if len(queue) < channels[partition]._quiet:
+                    # Room, below the pressure mark, no reader waiting: nothing else to do.
+                    queue.append(item)
+                    tag_queues[partition].append(tag)  # type: ignore[union-attr]
+                else:
+                    channel = channels[partition]
+                    if not channel._try_put_tagged(item, tag):
+                        await channel._put_tagged(item, tag)
             exhausted = True
         except asyncio.CancelledError:
             self._close_all(ChannelClosed("hash_partition was closed before its source ended"))
@@ -146,6 +169,14 @@ class PartitionedChannel(Generic[T]):
         finally:
             if not exhausted:
                 await close_source(source)
+
+    def _new_key(self, key: Any) -> int:
+        """Hash a key seen for the first time; its tag is ``code * partitions + partition``."""
+        partition = self._spec.partition_of(key)
+        code = int(self._keys.codes([key])[0])
+        tag = code * self._spec.partitions + partition
+        self._key_tag[key if type(key) is str else (type(key), key)] = tag
+        return tag
 
     async def _missing_key(self, item: T, key: Any) -> None:
         if self._on_missing_key is None:
@@ -190,9 +221,10 @@ class PartitionedChannel(Generic[T]):
 
     def key_partitions(self) -> dict[Any, int]:
         """Each distinct key seen so far and its partition (each was hashed once)."""
+        partitions = self._spec.partitions
         return {
-            (cached if type(cached) is str else cached[1]): partition
-            for cached, partition in self._key_partition.items()
+            (cached if type(cached) is str else cached[1]): tag % partitions
+            for cached, tag in self._key_tag.items()
         }
 
     @property

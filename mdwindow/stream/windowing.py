@@ -31,7 +31,7 @@ from mdwindow.stream.channel import (
 from mdwindow.stream.clock import Clock, MonotonicClock
 from mdwindow.stream.held import Arrivals, HeldItems, as_object_array, items_of, window_starts
 from mdwindow.stream.keys import KeyTable
-from mdwindow.stream.partition import PartitioningSpec
+from mdwindow.stream.partition import KeyTags, PartitioningSpec
 from mdwindow.stream.records import LateItem, RejectedItem, WindowFrame
 from mdwindow.stream.sources import as_async_iterable, call_maybe_async, pump
 from mdwindow.stream.times import (
@@ -108,6 +108,9 @@ class WindowStream(Generic[T]):
         self._ready: deque[Iterator[WindowFrame[T]]] = deque()
         self._held: HeldItems[T] = HeldItems(spec.size_ns)
         self._keys = KeyTable()
+        # With a source routed by hash_partition with the same get_key: the
+        # partition count that decodes the routing tags into key codes.
+        self._tag_partitions = 0
         self._finished = False
         self._counts = dict.fromkeys(("items", "on_time", "late", "dropped", "rejected"), 0)
         self._emitted = 0
@@ -200,6 +203,11 @@ class WindowStream(Generic[T]):
         source = self._source
         if isinstance(source, Channel | ChannelReader):
             self._reader = source
+            tags = source.tag_source
+            if isinstance(tags, KeyTags) and tags.get_key is self._get_key:
+                # Routed by hash_partition with this very get_key: its key codes come along.
+                self._keys = tags.keys
+                self._tag_partitions = tags.partitions
         else:
             channel: Channel[T] = Channel(self._capacity)
             self._reader = channel
@@ -216,12 +224,16 @@ class WindowStream(Generic[T]):
         """
         reader = self._reader
         assert reader is not None
+        tagged = self._tag_partitions > 0
         if self._idle_ns is None:
-            chunk = await reader.get_batch(self._max_batch)
+            if tagged:
+                chunk, tags = await reader._get_tagged_batch(self._max_batch)  # type: ignore[union-attr]
+            else:
+                chunk, tags = await reader.get_batch(self._max_batch), None
             if not chunk:
                 return None
         else:
-            chunk = reader.take_nowait(self._max_batch)
+            chunk, tags = self._take(reader, self._max_batch, tagged)
             if not chunk:
                 if reader.drained:
                     return None
@@ -231,7 +243,7 @@ class WindowStream(Generic[T]):
                 else:
                     await self._wait_for_items(quiet_for)
                 return False
-        self._ingest(chunk)
+        self._ingest(chunk, tags)
         # Top up while more keeps coming without a wait: one engine call costs
         # about the same for ten items as for ten thousand. Each chunk is read
         # as it comes, while its items are still in the CPU cache.
@@ -240,22 +252,35 @@ class WindowStream(Generic[T]):
             await asyncio.sleep(0)
             if reader.drained:
                 break
-            chunk = reader.take_nowait(self._max_batch - self._waiting)
+            chunk, tags = self._take(reader, self._max_batch - self._waiting, tagged)
             if chunk:
-                self._ingest(chunk)
+                self._ingest(chunk, tags)
                 empty_turns = 0
             else:
                 empty_turns += 1
         self._last_activity = self._clock.now()
         return True
 
-    def _ingest(self, chunk: list[T]) -> None:
+    @staticmethod
+    def _take(reader: Any, max_items: int, tagged: bool) -> tuple[list[T], list[Any] | None]:
+        if tagged:
+            return reader._take_tagged(max_items)
+        return reader.take_nowait(max_items), None
+
+    def _ingest(self, chunk: list[T], tags: list[Any] | None = None) -> None:
         """Read the event time and key of each item and stage it by window."""
         nanos, out_of_range = event_nanos(list(map(self._get_event_time, chunk)), self._factor)
-        if self._get_key is not None:
-            codes = self._keys.codes(list(map(self._get_key, chunk)))
-        else:
-            codes = np.zeros(len(chunk), np.int64)
+        codes = None
+        if tags is not None:
+            try:
+                codes = np.array(tags, dtype=np.int64) // self._tag_partitions
+            except TypeError:
+                pass  # an item put on the channel by hand has no tag: read its key
+        if codes is None:
+            if self._get_key is not None:
+                codes = self._keys.codes(list(map(self._get_key, chunk)))
+            else:
+                codes = np.zeros(len(chunk), np.int64)
         items = as_object_array(chunk)
         self._held.stage(items, codes, window_starts(nanos, self._size, self._offset))
         self._arrivals.append(items)

@@ -109,21 +109,31 @@ def main() -> None:
     seen = {tuner.size_menu.value}
     first_visits, revisits = [], []
     for value in size_moves:
-        (revisits if value in seen else first_visits).append(_move(tuner, tuner.size_menu, value))
+        elapsed = _move(tuner, tuner.size_menu, value)
+        if value in seen:
+            revisits.append(elapsed)
+        else:
+            first_visits.append((tuner.size_menu.label, elapsed))
         seen.add(value)
     print("window size menu (scope key):")
-    _report("first visit (scans all rows)", first_visits, baseline)
+    for label, elapsed in first_visits:
+        _report(f"first visit of {label}", [elapsed], baseline)
+    _report("first visit (scans all rows)", [e for _, e in first_visits], baseline)
     _report("revisit", revisits, baseline)
     scopes = list(itertools.islice(itertools.cycle(["global", "partition", "key"]), moves))
     seen = {tuner.scope_toggle.value}
     first_visits, revisits = [], []
     for value in scopes:
-        (revisits if value in seen else first_visits).append(
-            _move(tuner, tuner.scope_toggle, value)
-        )
+        elapsed = _move(tuner, tuner.scope_toggle, value)
+        if value in seen:
+            revisits.append(elapsed)
+        else:
+            first_visits.append((value, elapsed))
         seen.add(value)
     print(f"scope toggle (window {tuner.size_menu.label}):")
-    _report("first visit (scans all rows)", first_visits, baseline)
+    for label, elapsed in first_visits:
+        _report(f"first visit of {label}", [elapsed], baseline)
+    _report("first visit (scans all rows)", [e for _, e in first_visits], baseline)
     _report("revisit", revisits, baseline)
 
 

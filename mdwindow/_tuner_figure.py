@@ -1,13 +1,15 @@
 """The tuner's held figure: artists made once, new data on every update, PNG out.
 
 Three axes: the picked symbol's watermark (top), how late the dropped ticks
-were (bottom left) and the lag trade-off of the sweep (bottom right). The
-trade-off only changes with the window size or scope, so it is drawn once
-into a background image; an update pastes that background and draws the two
-other axes and the current-point marker over it (what blitting does on
-screen, here on the Agg canvas), then encodes the pixels as PNG. The artists
-stay; an update gives them new data (``set_data``, ``set_offsets``) instead
-of plotting anew. The look follows :func:`mdwindow.plotting.plot_watermark`
+were (bottom left) and the lag trade-off of the sweep (bottom right).
+Labels, titles and legends never change: they are drawn once into a static
+image. The trade-off only changes with the window size or scope, so its
+region is drawn once per grid and its pixels kept. An update pastes those
+pixels and draws the two other axes and the current-point marker over them
+(what blitting does on screen, here on the Agg canvas), then encodes the
+pixels as PNG (a grid not shown before is drawn over them last, and its
+region kept). The artists stay; an update gives them new data
+(``set_data``, ``set_offsets``) instead of plotting anew. The look follows :func:`mdwindow.plotting.plot_watermark`
 and :func:`mdwindow.plotting.plot_late_drops`.
 """
 
@@ -92,44 +94,30 @@ class TunerFigure:
         self.dpi = dpi
         figure.set_dpi(dpi)
         self.canvas = FigureCanvasAgg(figure)
-        self._background: Any = None
         self._static: Any = None  # pixels of what never changes (labels, legends)
         self._legend_pixels: Any = None  # the trade-off legend's pixels
+        self._region: Any = None  # where the trade-off axes and their tick labels are
         self._curves: dict[str, Any] = {}  # trade-off curves by gid
-        self.tradeoff: Any = None
-        # Per sweep shown: the background pixels and where the trade-off axes put data.
+        # Per grid shown: the pixels of its trade-off region and where its axes put data.
         self._tradeoffs: dict[Any, tuple[Any, Any]] = {}
 
     @property
     def laid_out(self) -> bool:
-        return bool(self.figure.axes) and self.tradeoff is not None
+        return bool(self.figure.axes) and self._static is not None
 
     def clear(self) -> None:
         self.figure.clf()
-        self._background = self._static = self._legend_pixels = None
+        self._static = self._legend_pixels = self._region = None
         self._curves = {}
-        self.tradeoff = None
         self._tradeoffs.clear()
 
-    def show_tradeoff(self, name: Any, grid: pd.DataFrame) -> None:
-        """Put the trade-off of the sweep ``grid`` under the plots (drawn once per ``name``).
-
-        The trade-off axes are made once, by :func:`plot_lag_tradeoff`; a new
-        grid gives their curves new data and new limits, and only those axes
-        are drawn again, over the pixels of everything that never changes.
-        """
-        if not self.figure.axes or self.tradeoff is None:
-            self._lay_out()
-        if not self._curves:
-            plot_lag_tradeoff(grid, ax=self.right)
-            self._hold_tradeoff_layout()
-            self._tradeoffs[name] = (self._draw_background(), self.right.transData.frozen())
-        if name not in self._tradeoffs:
-            self._set_tradeoff_data(grid)
-            self._tradeoffs[name] = (self._draw_tradeoff(), self.right.transData.frozen())
-        self._background, where = self._tradeoffs[name]
-        self.marker.set_transform(where)
-        self.tradeoff = name
+    def lay_out(self, grid: pd.DataFrame) -> None:
+        """Make the axes and artists, the trade-off curves from the sweep ``grid``, and
+        the pixels of everything that never changes."""
+        self._lay_out()
+        plot_lag_tradeoff(grid, ax=self.right)
+        self._hold_tradeoff_layout()
+        self._draw_static()
 
     def _hold_tradeoff_layout(self) -> None:
         """Fix what :func:`plot_lag_tradeoff` drew at places that do not depend on the data,
@@ -167,17 +155,6 @@ class TunerFigure:
         for axes in (self.right, self.right.right_ax):
             axes.relim()
             axes.autoscale_view()
-
-    def _draw_tradeoff(self) -> Any:
-        """Background pixels with the trade-off axes drawn over the static ones."""
-        canvas = self.canvas
-        canvas.restore_region(self._static)
-        renderer = canvas.get_renderer()
-        self.right.draw(renderer)
-        self.right.right_ax.draw(renderer)
-        # The legend stays on top of the curves, as when it is drawn last.
-        canvas.restore_region(self._legend_pixels)
-        return canvas.copy_from_bbox(self.figure.bbox)
 
     def _lay_out(self) -> None:
         """Make the axes and the artists that updates give new data to."""
@@ -265,12 +242,8 @@ class TunerFigure:
         )  # fmt: skip
         self.marker.set_figure(fig)
 
-    def _draw_background(self) -> Any:
-        """Pixels of everything an update does not redraw (labels and legends included).
-
-        Also keeps the pixels of the static parts alone (``_static``) and of the
-        trade-off legend, from which the backgrounds of other grids are made.
-        """
+    def _draw_static(self) -> None:
+        """Keep the pixels of the static parts alone, and of the trade-off legend."""
         axes = [self.top, self.left, self.right, self.right.right_ax]
         for one in axes:
             one.set_visible(False)
@@ -282,15 +255,22 @@ class TunerFigure:
             text.set_visible(False)
         self._static = self.canvas.copy_from_bbox(self.figure.bbox)
         self._legend_pixels = self.canvas.copy_from_bbox(
-            self.tradeoff_legend.get_window_extent(renderer).expanded(1.0, 1.0).padded(1)
+            self.tradeoff_legend.get_window_extent(renderer).padded(1)
         )
         for one in axes:
             one.set_visible(True)
-        return self._draw_tradeoff()
+        # The trade-off axes with their tick labels: right of the late-by axes (and its
+        # last tick label), below the watermark axes' tick labels, which stay outside.
+        from matplotlib.transforms import Bbox
+
+        width, _ = self.canvas.get_width_height()
+        left = self.left.get_window_extent(renderer)
+        right = self.right.get_window_extent(renderer)
+        self._region = Bbox([[left.x1 + 14, 0], [width, right.y1 + 2]])
 
     # -- one state -----------------------------------------------------------
 
-    def draw(
+    def draw_rows(
         self,
         rows: ScopeRows,
         judged: Judged,
@@ -300,16 +280,43 @@ class TunerFigure:
         size: int,
         offset: int,
         title: str,
-        current: tuple[float, float],
         max_points: int,
-    ) -> bytes:
-        """Show one state; returns the figure as PNG."""
+        tradeoff: Any,
+    ) -> None:
+        """Draw the watermark and late-by plots of one state over the static pixels
+        (and the trade-off ``tradeoff``, when it was shown before); :meth:`finish`
+        completes the image."""
         counts = self._draw_watermark(rows, judged, code, view, size, offset, max_points)
         # At a fixed height: the automatic one measures the axis every draw.
         self.top.set_title(f"{title}\n{counts}", fontsize="medium", y=1.0)
         self._draw_late_by(judged)
+        canvas = self.canvas
+        canvas.restore_region(self._static)
+        if tradeoff in self._tradeoffs:
+            canvas.restore_region(self._tradeoffs[tradeoff][0])
+        renderer = canvas.get_renderer()
+        self.top.draw(renderer)
+        self.left.draw(renderer)
+
+    def finish(self, name: Any, grid: pd.DataFrame, current: tuple[float, float]) -> bytes:
+        """Draw the trade-off of the sweep ``grid`` (once per ``name``; its pixels are
+        kept) and the current point on it; returns the figure as PNG."""
+        canvas = self.canvas
+        renderer = canvas.get_renderer()
+        if name not in self._tradeoffs:
+            self._set_tradeoff_data(grid)
+            self.right.draw(renderer)
+            self.right.right_ax.draw(renderer)
+            # The legend stays on top of the curves, as when it is drawn last.
+            canvas.restore_region(self._legend_pixels)
+            self._tradeoffs[name] = (
+                canvas.copy_from_bbox(self._region),
+                self.right.transData.frozen(),
+            )
+        self.marker.set_transform(self._tradeoffs[name][1])
         self.marker.set_data([current[0]], [current[1]])
-        return self.render()
+        self.marker.draw(renderer)
+        return self._png()
 
     def _draw_watermark(
         self,
@@ -415,16 +422,10 @@ class TunerFigure:
             left.set_xlim(0, 1)
             left.set_ylim(0, 1)
 
-    def render(self) -> bytes:
-        """Paste the background, draw what changes over it, encode the pixels as PNG."""
+    def _png(self) -> bytes:
         from PIL import Image
 
         canvas = self.canvas
-        canvas.restore_region(self._background)
-        renderer = canvas.get_renderer()
-        self.top.draw(renderer)
-        self.left.draw(renderer)
-        self.marker.draw(renderer)
         size = canvas.get_width_height()
         image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()

@@ -30,7 +30,9 @@ against ``sweep`` and ``tumbling_windows``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -260,7 +262,9 @@ class ScopeScan:
     end: np.ndarray  # window end of each valid row (INT64_MAX otherwise)
     max_before: np.ndarray  # its scope's largest valid event time before the row
     max_after: np.ndarray  # ... after it
-    grid: pd.DataFrame  # as mdwindow.sweep.sweep returns it
+    grid: pd.DataFrame | None = None  # as mdwindow.sweep.sweep returns it
+    #: Reads the grid off the scan (holds what it needs; None once it is not needed).
+    finish: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
 
     def rows(self, columns: TickColumns, positions: np.ndarray | None) -> ScopeRows:
         """The :class:`ScopeRows` of the rows at ``positions`` (None: all), which must
@@ -291,7 +295,19 @@ def scope_of_rows(columns: TickColumns, scope: str, partition_of_key: pd.Series)
     return np.where(columns.codes >= 0, of_code[np.maximum(columns.codes, 0)], -1)
 
 
-def scan_scope(
+def scan_scope(columns: TickColumns, **options: Any) -> ScopeScan:
+    """The rows and the grid of one window size and scope (durations in ns, lags outer).
+
+    Takes the keywords of :func:`scan_rows`. The grid equals ``sweep(ticks,
+    spec, lags=..., lateness=..., scope=..., partitions=...)`` on the frame
+    ``columns`` was read from.
+    """
+    scan = scan_rows(columns, **options)
+    scan.grid = scan.finish()
+    return scan
+
+
+def scan_rows(
     columns: TickColumns,
     *,
     size: int,
@@ -303,12 +319,12 @@ def scan_scope(
     lateness: list[int],
     emit_partial: bool = False,
 ) -> ScopeScan:
-    """The rows and the grid of one window size and scope (durations in ns, lags outer).
+    """The pass over the rows; its ``finish()`` reads the grid off it.
 
-    The grid equals ``sweep(ticks, spec, lags=..., lateness=..., scope=...,
-    partitions=...)`` on the frame ``columns`` was read from.
+    The rows are all the plots need; ``finish()`` (windows, their closing
+    rows and latencies) is only needed when the grid of this window size
+    and scope is not known yet.
     """
-    n = len(columns.t)
     n_keys = len(columns.keys)
     n_scopes = {"global": 1, "key": n_keys}.get(scope, partitions)
     scope_codes = np.ascontiguousarray(scope_of_rows(columns, scope, partition_of_key), np.int64)
@@ -321,6 +337,42 @@ def scan_scope(
         columns.t, columns.bad_time, columns.codes, scope_codes, n_scopes, n_keys,
         size, offset, thresholds,
     )  # fmt: skip
+
+    def finish() -> pd.DataFrame:
+        return _grid(
+            columns, scope, size, partition_of_key, lags, lateness, emit_partial, n_scopes,
+            thresholds, totals, valid, end, max_before, histogram, key_first, key_last,
+            step_offsets, step_row, step_level, step_global,
+        )  # fmt: skip
+
+    return ScopeScan(valid, end, max_before, max_after, finish=finish)
+
+
+def _grid(
+    columns: TickColumns,
+    scope: str,
+    size: int,
+    partition_of_key: pd.Series,
+    lags: list[int],
+    lateness: list[int],
+    emit_partial: bool,
+    n_scopes: int,
+    thresholds: np.ndarray,
+    totals: list[int],
+    valid: np.ndarray,
+    end: np.ndarray,
+    max_before: np.ndarray,
+    histogram: np.ndarray,
+    key_first: np.ndarray,
+    key_last: np.ndarray,
+    step_offsets: np.ndarray,
+    step_row: np.ndarray,
+    step_level: np.ndarray,
+    step_global: np.ndarray,
+) -> pd.DataFrame:
+    """The sweep frame from what :func:`scan_rows` found."""
+    n = len(columns.t)
+    n_keys = len(columns.keys)
     below = dict(zip(thresholds.tolist(), _below(histogram).tolist(), strict=True))
     n_valid = int(histogram.sum())
 
@@ -345,6 +397,30 @@ def scan_scope(
     w_bounds = np.array(totals, np.int64)
     exists = np.searchsorted(np.sort(w_min), w_bounds, side="left")
     complete = np.searchsorted(np.sort(w_max), w_bounds, side="left")
+    return _grid_frame(
+        columns, scope, size, lags, lateness, emit_partial, totals, n, n_valid,
+        below, len(w_end), latency, closed, exists, complete,
+    )  # fmt: skip
+
+
+def _grid_frame(
+    columns: TickColumns,
+    scope: str,
+    size: int,
+    lags: list[int],
+    lateness: list[int],
+    emit_partial: bool,
+    totals: list[int],
+    n: int,
+    n_valid: int,
+    below: dict[int, int],
+    n_windows: int,
+    latency: np.ndarray,
+    closed: np.ndarray,
+    exists: np.ndarray,
+    complete: np.ndarray,
+) -> pd.DataFrame:
+    """The sweep frame: latency quantiles per total, counts per grid point."""
     by_total = {}
     for k, total in enumerate(totals):
         values = latency[k, : closed[k]]
@@ -356,7 +432,7 @@ def scan_scope(
         by_total[total] = (
             n_exists if emit_partial else n_closed,
             0 if emit_partial else n_exists - n_closed,
-            len(w_end) - int(complete[k]),
+            n_windows - int(complete[k]),
             median,
             p99,
         )
@@ -374,7 +450,7 @@ def scan_scope(
                     lag, allowed, n, n_valid - late - dropped, late, dropped, n - n_valid,
                     dropped / n_valid if n_valid else float("nan"),
                     windows, pending, incomplete,
-                    1.0 - incomplete / len(w_end) if len(w_end) else float("nan"),
+                    1.0 - incomplete / n_windows if n_windows else float("nan"),
                     median, p99,
                 )
             )  # fmt: skip
@@ -388,12 +464,12 @@ def scan_scope(
     grid.attrs.update(
         {
             "latency_clock": "arrival_time" if columns.arrival is not None else "event_time",
-            "perfect_windows": len(w_end),
+            "perfect_windows": n_windows,
             "scope": scope,
             "window": pd.Timedelta(size),
         }
     )
-    return ScopeScan(valid, end, max_before, max_after, grid)
+    return grid
 
 
 def partition_of_code(partition_of_key: pd.Series, keys: pd.Index) -> np.ndarray:

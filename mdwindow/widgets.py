@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow._tuner_figure import TunerFigure, zoom
-from mdwindow._tuner_grid import ScopeScan, scan_scope
+from mdwindow._tuner_grid import ScopeScan, scan_rows
 from mdwindow._tuner_rows import DROPPED, ScopeRows, TickColumns, judge
 from mdwindow.hashing import partition_ids
 from mdwindow.plotting import duration_text
@@ -57,8 +57,9 @@ ZOOM_ROWS = 3_000
 MAX_POINTS = 3_000
 #: Scopes of rows kept between updates (a global one holds a few arrays per tick).
 CACHED_SCOPES = 8
-#: Scans of all rows (three arrays per tick) kept for (window size, scope) pairs.
-CACHED_SCANS = 2
+#: Scans of all rows (three arrays per tick) kept for (window size, scope) pairs:
+#: one per scope, so that toggling scopes and picking symbols never rescans.
+CACHED_SCANS = 3
 
 
 def _ipywidgets():
@@ -302,8 +303,17 @@ class WatermarkTuner:
         self._result = None
         try:
             spec, policy = self.spec, self.policy
-            point = self._sweep_point(spec, policy)
-            self._draw(spec, policy, point)
+            grid_key = (spec.size, policy.scope)
+            rows = self._scope_rows(spec, policy.scope)
+            grid = self._grid(spec, policy.scope)
+            point = self._sweep_point(grid, policy)
+            if not self._view.laid_out:
+                self._view.lay_out(grid)
+            judged = judge(rows, policy.lag_ns, policy.lateness_ns)
+            self._draw_rows(spec, policy, rows, judged)
+            self.image.value = self._view.finish(
+                grid_key, grid, current=(policy.lag.total_seconds(), point["drop_rate"] * 100)
+            )
         except (ValueError, TypeError, KeyError) as exc:
             self._show_problem(f"{type(exc).__name__}: {exc}")
             return
@@ -312,12 +322,17 @@ class WatermarkTuner:
         self.summary = point
         self.summary_html.value = _summary_html(point)
 
-    def _sweep_point(self, spec: TumblingWindowSpec, policy: WatermarkPolicy) -> dict[str, Any]:
-        cache_key = (spec.size, policy.scope)
-        grid = self._sweeps.get(cache_key)
+    def _grid(self, spec: TumblingWindowSpec, scope: str) -> pd.DataFrame:
+        """The sweep grid of a window size and scope (kept for every one visited)."""
+        grid_key = (spec.size, scope)
+        grid = self._sweeps.get(grid_key)
         if grid is None:
-            grid = self._scan(spec, policy.scope).grid
-            self._sweeps[cache_key] = grid
+            grid = self._scan(spec, scope, grid=True)
+            self._sweeps[grid_key] = grid
+        return grid
+
+    @staticmethod
+    def _sweep_point(grid: pd.DataFrame, policy: WatermarkPolicy) -> dict[str, Any]:
         row = grid[(grid["lag"] == policy.lag) & (grid["lateness"] == policy.allowed_lateness)]
         if len(row) != 1:
             raise ValueError(
@@ -339,14 +354,15 @@ class WatermarkTuner:
             "latency_p99": record["latency_p99"],
         }
 
-    def _scan(self, spec: TumblingWindowSpec, scope: str) -> ScopeScan:
-        """Every row judged once for a window size and scope, with the sweep grid."""
+    def _scan(self, spec: TumblingWindowSpec, scope: str, *, grid: bool = False) -> Any:
+        """Every row judged once for a window size and scope (kept for a few); with
+        ``grid``, the sweep grid of that size and scope read off it instead."""
         if self._columns is None:
             self._columns = TickColumns.of(self._ticks, **self._options)
         cache_key = (spec.size_ns, spec.offset_ns, scope)
         scan = self._scans.pop(cache_key, None)
-        if scan is None:
-            scan = scan_scope(
+        if scan is None or (grid and scan.finish is None):
+            scan = scan_rows(
                 self._columns,
                 size=spec.size_ns,
                 offset=spec.offset_ns,
@@ -360,6 +376,10 @@ class WatermarkTuner:
         self._scans[cache_key] = scan  # most recently used last
         while len(self._scans) > CACHED_SCANS:
             del self._scans[next(iter(self._scans))]
+        if grid:
+            frame = scan.finish()
+            scan.finish = None  # frees what only the grid needed
+            return frame
         return scan
 
     def _scope_rows(self, spec: TumblingWindowSpec, scope: str) -> ScopeRows:
@@ -380,16 +400,11 @@ class WatermarkTuner:
             del self._scopes[next(iter(self._scopes))]
         return rows
 
-    def _draw(
-        self, spec: TumblingWindowSpec, policy: WatermarkPolicy, point: dict[str, Any]
+    def _draw_rows(
+        self, spec: TumblingWindowSpec, policy: WatermarkPolicy, rows: ScopeRows, judged: Any
     ) -> None:
-        grid_key = (spec.size, policy.scope)
-        rows = self._scope_rows(spec, policy.scope)
-        judged = judge(rows, policy.lag_ns, policy.lateness_ns)
-        if not self._view.laid_out or self._view.tradeoff != grid_key:
-            self._view.show_tradeoff(grid_key, self._sweeps[grid_key])
         view = zoom(np.flatnonzero(judged.status == DROPPED), len(rows), ZOOM_ROWS)
-        self.image.value = self._view.draw(
+        self._view.draw_rows(
             rows,
             judged,
             code=self._columns.code_of(self.symbol),
@@ -401,8 +416,8 @@ class WatermarkTuner:
                 f"lag {duration_text(policy.lag)}, "
                 f"lateness {duration_text(policy.allowed_lateness)}, scope {policy.scope}"
             ),
-            current=(policy.lag.total_seconds(), point["drop_rate"] * 100),
             max_points=MAX_POINTS,
+            tradeoff=(spec.size, policy.scope),
         )
 
     @staticmethod

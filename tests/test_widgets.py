@@ -95,7 +95,7 @@ def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
 
     # A new window size needs a new sweep; a slider move judges the rows again.
     with monkeypatch.context() as patch:
-        patch.setattr(widgets, "scan_scope", broken)
+        patch.setattr(widgets, "scan_rows", broken)
         tuner.set(size="10s")
         assert "boom" in tuner.message
         assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
@@ -368,3 +368,28 @@ def test_missing_arrival_time_shows_the_engine_message(ticks):
     tuner = WatermarkTuner(broken, "5s", arrival_time="recv_ts")
     assert "arrival_time" in tuner.message and "missing value" in tuner.message
     assert tuner.image.value == b"" and tuner.summary == {}
+
+
+def test_an_error_finishing_the_grid_shows_a_message_and_recovers(tuner, ticks, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("grid: boom")
+
+    # The grid of a new size is read off a new scan; its error reaches the widget.
+    with monkeypatch.context() as patch:
+        patch.setattr(tuner_grid, "_grid", broken)
+        tuner.set(size="10s")
+        assert "boom" in tuner.message
+        assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
+    tuner.set(lag="2s")
+    expected = tumbling_windows(ticks, "10s", lag="2s", scope="key", partitions=8)
+    assert tuner.message == "" and tuner.image.value
+    assert {k: tuner.summary[k] for k in _summary_of(expected)} == _summary_of(expected)
+
+
+def test_first_visit_and_revisit_draw_the_same_image(tuner):
+    # A first visit draws the new trade-off last; a revisit pastes its kept pixels first.
+    tuner.set(size="10s", scope="partition", lag="500ms")
+    first = tuner.image.value
+    tuner.set(size="1s", scope="global", lag="2s")
+    tuner.set(size="10s", scope="partition", lag="500ms")
+    assert tuner.image.value == first

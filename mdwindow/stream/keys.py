@@ -84,10 +84,7 @@ class KeyTable:
                 # Singletons: remembered; other NaNs are distinct objects, checked each time.
                 self._code[key] = -1
             return -1
-        code = len(self._objects)
-        if code >= 1 << 32:
-            raise OverflowError("KeyTable: more than 2**32 distinct keys")
-        self._code[key] = code
+        code = self._code[key] = len(self._objects)
         self._objects.append(key)
         if code + 1 >= len(self._lookup):
             lookup = np.full(2 * len(self._lookup) - 1, None, dtype=object)

@@ -15,7 +15,7 @@ import asyncio
 import numbers
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -29,7 +29,7 @@ from mdwindow.stream.channel import (
     ChannelReader,
 )
 from mdwindow.stream.clock import Clock, MonotonicClock
-from mdwindow.stream.held import Arrivals, HeldItems, as_object_array, items_of, window_starts
+from mdwindow.stream.held import Arrivals, HeldItems, as_object_array, window_starts
 from mdwindow.stream.keys import KeyTable
 from mdwindow.stream.partition import KeyTags, PartitioningSpec
 from mdwindow.stream.records import LateItem, RejectedItem, WindowFrame
@@ -446,7 +446,9 @@ class WindowStream(Generic[T]):
             factorized, uniques = pd.factorize(windows["key"])
             codes = self._keys.codes_of_distinct(uniques)[factorized]
             window_keys = self._keys.object_list(codes)
-        held = self._held.take_out(codes, start_nanos)
+        items, counts = self._held.take_out(codes, start_nanos)
+        ends = np.cumsum(counts)
+        firsts = ends - counts
         size = self._spec.size_ns
         stamps = self._stamps
         distinct = np.unique(start_nanos).tolist()
@@ -457,20 +459,18 @@ class WindowStream(Generic[T]):
                 stamps[nanos] = pd.Timestamp(nanos, tz="UTC")
             if nanos + size not in stamps:
                 stamps[nanos + size] = pd.Timestamp(nanos + size, tz="UTC")
-        starts = list(map(stamps.__getitem__, start_nanos.tolist()))
-        ends = list(map(stamps.__getitem__, (start_nanos + size).tolist()))
-        if None in held:
+        if not counts.all():
             # A window holding only idle-flush ghost rows has no items: not a window.
-            real = [entry is not None for entry in held]
-            window_keys, starts, ends, held = (
-                list(compress(column, real)) for column in (window_keys, starts, ends, held)
-            )
-            n = len(held)
+            real = np.flatnonzero(counts)
+            window_keys = [window_keys[window] for window in real.tolist()]
+            start_nanos, firsts, ends = start_nanos[real], firsts[real], ends[real]
+            n = len(real)
         if timing != "pending":
             self._emitted += n
-        fields = zip(
-            window_keys, starts, ends, map(items_of, held), repeat(timing, n), strict=True
-        )
+        starts = list(map(stamps.__getitem__, start_nanos.tolist()))
+        ends_at = list(map(stamps.__getitem__, (start_nanos + size).tolist()))
+        lists = map(items.__getitem__, map(slice, firsts.tolist(), ends.tolist()))
+        fields = zip(window_keys, starts, ends_at, lists, repeat(timing, n), strict=True)
         # tuple.__new__ straight from C: the named tuple's own __new__ is Python code.
         return map(tuple.__new__, repeat(WindowFrame, n), fields)
 

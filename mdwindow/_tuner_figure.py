@@ -9,8 +9,9 @@ pixels and draws the two other axes and the current-point marker over them
 (what blitting does on screen, here on the Agg canvas), then encodes the
 pixels as PNG (a grid not shown before is drawn over them last, and its
 region kept). The artists stay; an update gives them new data
-(``set_data``, ``set_offsets``) instead of plotting anew. The look follows :func:`mdwindow.plotting.plot_watermark`
-and :func:`mdwindow.plotting.plot_late_drops`.
+(``set_data``, ``set_offsets``) instead of plotting anew. The look follows
+:func:`mdwindow.plotting.plot_watermark` and
+:func:`mdwindow.plotting.plot_late_drops`.
 """
 
 from __future__ import annotations

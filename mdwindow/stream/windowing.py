@@ -52,6 +52,8 @@ __all__ = ["WindowStream", "tumbling_window_event_time"]
 TOP_UP_TURNS = 4
 # Distinct window bounds kept as boxed Timestamps (boxing one costs microseconds).
 STAMP_CACHE = 1 << 16
+# Shared by every stream of the process: partitions see the same window bounds.
+_STAMPS: dict[int, pd.Timestamp] = {}
 
 
 class WindowStream(Generic[T]):
@@ -128,7 +130,6 @@ class WindowStream(Generic[T]):
         self._waiting_nanos: list[np.ndarray] = []
         self._waiting_out_of_range: list[np.ndarray] = []
         self._waiting_codes: list[np.ndarray] = []
-        self._stamps: dict[int, pd.Timestamp] = {}
 
     # -- what it has done -----------------------------------------------------
 
@@ -354,21 +355,24 @@ class WindowStream(Generic[T]):
 
         trace = result.trace
         status = np.asarray(trace["status"].array.codes)
-        on_time, late, _, rejected = self._codes(trace["status"])
+        on_time, late, dropped, rejected = self._codes(trace["status"])
         real = status[:n]
         accepted = (real == on_time) | (real == late)
+        n_dropped = int(np.count_nonzero(status == dropped))
+        n_rejected = int(np.count_nonzero(status == rejected))
         self._counts["items"] += n
         self._counts["on_time"] += int(np.count_nonzero(real == on_time))
         self._counts["late"] += int(np.count_nonzero(real == late))
-        self._counts["dropped"] += len(result.late)
-        self._counts["rejected"] += len(result.rejected)
+        self._counts["dropped"] += n_dropped
+        self._counts["rejected"] += n_rejected
         self._held.settle(arrivals, accepted, codes[:n], nanos_of(trace["window_start"])[:n])
 
         if self._idle_ns is not None:
             self._remember_maxima(nanos, codes, status != rejected)
-        if len(result.late):
+        # The late and rejected frames are built on first read: only when there are some.
+        if n_dropped and self._on_late is not None:
             await self._report_late(result.late, arrivals, codes)
-        if len(result.rejected):
+        if n_rejected and self._on_rejected is not None:
             await self._report_rejected(result.rejected, arrivals, out_of_range)
         self._ready.append(self._frames(result.windows, "final"))
 
@@ -450,7 +454,7 @@ class WindowStream(Generic[T]):
         ends = np.cumsum(counts)
         firsts = ends - counts
         size = self._spec.size_ns
-        stamps = self._stamps
+        stamps = _STAMPS
         distinct = np.unique(start_nanos).tolist()
         if len(stamps) + 2 * len(distinct) > STAMP_CACHE:
             stamps.clear()

@@ -29,7 +29,7 @@ from mdwindow.stream.channel import (
     ChannelReader,
 )
 from mdwindow.stream.clock import Clock, MonotonicClock
-from mdwindow.stream.held import Arrivals, HeldItems, as_object_array, window_starts
+from mdwindow.stream.held import HeldItems, as_object_array
 from mdwindow.stream.keys import KeyTable
 from mdwindow.stream.partition import KeyTags, PartitioningSpec
 from mdwindow.stream.records import LateItem, RejectedItem, WindowFrame
@@ -99,8 +99,6 @@ class WindowStream(Generic[T]):
         self._on_late = on_late
         self._on_rejected = on_rejected
         self._factor = TIME_UNITS[time_unit]
-        self._size = spec.size_ns
-        self._offset = spec.offset_ns
         self._max_batch = max_batch
         self._capacity = capacity
         self._clock = clock
@@ -126,7 +124,6 @@ class WindowStream(Generic[T]):
         self._status_codes: tuple[int, ...] | None = None
         # Taken in but not pushed yet: items, event times, keys, how many items.
         self._waiting = 0
-        self._arrivals = Arrivals()
         self._waiting_nanos: list[np.ndarray] = []
         self._waiting_out_of_range: list[np.ndarray] = []
         self._waiting_codes: list[np.ndarray] = []
@@ -282,9 +279,7 @@ class WindowStream(Generic[T]):
                 codes = self._keys.codes(list(map(self._get_key, chunk)))
             else:
                 codes = np.zeros(len(chunk), np.int64)
-        items = as_object_array(chunk)
-        self._held.stage(items, codes, window_starts(nanos, self._size, self._offset))
-        self._arrivals.append(items)
+        self._held.take_in(as_object_array(chunk))
         self._waiting_nanos.append(nanos)
         self._waiting_out_of_range.append(out_of_range)
         self._waiting_codes.append(codes)
@@ -338,12 +333,11 @@ class WindowStream(Generic[T]):
     async def _push(self) -> None:
         """Push what was taken in since the last push (items, or idle-flush ghost rows)."""
         n = self._waiting
-        arrivals = self._arrivals
+        first = self._held.end - n
         nanos = np.concatenate(self._waiting_nanos)
         out_of_range = np.concatenate(self._waiting_out_of_range) if n else np.zeros(0, bool)
         codes = np.concatenate(self._waiting_codes)
         self._waiting = 0
-        self._arrivals = Arrivals()
         self._waiting_nanos, self._waiting_out_of_range, self._waiting_codes = [], [], []
 
         columns: dict[str, Any] = {"ts": utc_column(nanos)}
@@ -365,15 +359,14 @@ class WindowStream(Generic[T]):
         self._counts["late"] += int(np.count_nonzero(real == late))
         self._counts["dropped"] += n_dropped
         self._counts["rejected"] += n_rejected
-        self._held.settle(arrivals, accepted, codes[:n], nanos_of(trace["window_start"])[:n])
-
         if self._idle_ns is not None:
             self._remember_maxima(nanos, codes, status != rejected)
         # The late and rejected frames are built on first read: only when there are some.
         if n_dropped and self._on_late is not None:
-            await self._report_late(result.late, arrivals, codes)
+            await self._report_late(result.late, first, codes)
         if n_rejected and self._on_rejected is not None:
-            await self._report_rejected(result.rejected, arrivals, out_of_range)
+            await self._report_rejected(result.rejected, first, out_of_range)
+        self._held.hold(first, accepted, codes[:n], nanos_of(trace["window_start"])[:n])
         self._ready.append(self._frames(result.windows, "final"))
 
     def _codes(self, status: pd.Series) -> tuple[int, ...]:
@@ -398,9 +391,7 @@ class WindowStream(Generic[T]):
                 if time > key_max.get(code, NEG_INF):
                     key_max[code] = time
 
-    async def _report_late(
-        self, late: pd.DataFrame, arrivals: Arrivals, codes: np.ndarray
-    ) -> None:
+    async def _report_late(self, late: pd.DataFrame, first: int, codes: np.ndarray) -> None:
         if self._on_late is None:
             return
         rows = zip(
@@ -413,11 +404,13 @@ class WindowStream(Generic[T]):
         )
         for position, start, end, watermark, late_by in rows:
             key = self._keys.key(int(codes[position])) if self._get_key is not None else None
-            report = LateItem(arrivals.item(position), key, start, end, watermark, late_by)
+            report = LateItem(
+                self._held.item(first + position), key, start, end, watermark, late_by
+            )
             await call_maybe_async(self._on_late, report)
 
     async def _report_rejected(
-        self, rejected: pd.DataFrame, arrivals: Arrivals, out_of_range: np.ndarray
+        self, rejected: pd.DataFrame, first: int, out_of_range: np.ndarray
     ) -> None:
         if self._on_rejected is None:
             return
@@ -428,7 +421,7 @@ class WindowStream(Generic[T]):
                 # The engine saw NaT; the item's time was there but beyond int64 nanoseconds.
                 reason = "time_out_of_range"
             await call_maybe_async(
-                self._on_rejected, RejectedItem(arrivals.item(position), reason)
+                self._on_rejected, RejectedItem(self._held.item(first + position), reason)
             )
 
     def _frames(self, windows: pd.DataFrame, timing: str) -> Iterator[WindowFrame[T]]:

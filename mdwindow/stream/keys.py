@@ -16,6 +16,9 @@ import pandas as pd
 
 __all__ = ["KeyTable", "is_missing_key"]
 
+# What pandas infers for a column of str objects.
+_STR = pd.Series(["key"]).dtype
+
 
 def is_missing_key(key: Any) -> bool:
     """Whether ``key`` is a missing value (None, NaN, NaT, pd.NA) that rejects an item."""
@@ -43,6 +46,10 @@ class KeyTable:
         # The first-seen objects, grown by doubling; the last slot stays None so
         # that code -1 takes it.
         self._lookup = np.full(9, None, dtype=object)
+        # While every key is a str: the keys as one Arrow array, for building
+        # the engine's key column without pandas inferring it from objects.
+        self._all_str = True
+        self._arrow: Any = None
 
     def __len__(self) -> int:
         return len(self._objects)
@@ -74,6 +81,29 @@ class KeyTable:
         """The first-seen object of each code, as an object array (None for -1)."""
         return self._lookup[codes]
 
+    def column(self, codes: np.ndarray) -> Any:
+        """The engine's key column for these codes: what pandas makes of their objects.
+
+        When every key is a str this is pandas' Arrow-backed ``str`` array,
+        taken straight from an Arrow array of the keys (pandas would otherwise
+        read every object to find that out); else the object array.
+        """
+        if not self._all_str or not len(self._objects):
+            return self.objects(codes)
+        try:
+            import pyarrow as pa
+        except ImportError:  # pragma: no cover - pyarrow comes with pandas 3
+            return self.objects(codes)
+        arrow = self._arrow
+        if arrow is None or len(arrow) < len(self._objects):
+            fresh = pa.array(
+                self._objects[0 if arrow is None else len(arrow) :], pa.large_string()
+            )
+            arrow = self._arrow = fresh if arrow is None else pa.concat_arrays([arrow, fresh])
+        missing = codes < 0
+        indices = pa.array(codes, mask=missing) if missing.any() else pa.array(codes)
+        return pd.array(arrow.take(indices), dtype=_STR)
+
     def object_list(self, codes: np.ndarray) -> list[Any]:
         """The first-seen object of each code, as a list (None for -1)."""
         return self._lookup[codes].tolist()
@@ -85,6 +115,8 @@ class KeyTable:
                 self._code[key] = -1
             return -1
         code = self._code[key] = len(self._objects)
+        if type(key) is not str:
+            self._all_str = False
         self._objects.append(key)
         if code + 1 >= len(self._lookup):
             lookup = np.full(2 * len(self._lookup) - 1, None, dtype=object)

@@ -343,7 +343,7 @@ class WindowStream(Generic[T]):
         columns: dict[str, Any] = {"ts": utc_column(nanos)}
         if self._get_key is not None:
             # The first-seen object of each key: equal keys, far fewer objects to read.
-            columns["key"] = self._keys.objects(codes)
+            columns["key"] = self._keys.column(codes)
         result = self._windower.push(pd.DataFrame(columns))
         self._batches += 1
 

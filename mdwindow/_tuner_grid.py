@@ -262,6 +262,7 @@ class ScopeScan:
     end: np.ndarray  # window end of each valid row (INT64_MAX otherwise)
     max_before: np.ndarray  # its scope's largest valid event time before the row
     max_after: np.ndarray  # ... after it
+    size: int = 0  # the window size, ns
     grid: pd.DataFrame | None = None  # as mdwindow.sweep.sweep returns it
     #: Reads the grid off the scan (holds what it needs; None once it is not needed).
     finish: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
@@ -271,7 +272,13 @@ class ScopeScan:
         share one watermark: then their maxima are that watermark's."""
         if positions is None:
             return ScopeRows(
-                columns.t, columns.codes, self.valid, self.end, self.max_before, self.max_after
+                columns.t,
+                columns.codes,
+                self.valid,
+                self.end,
+                self.max_before,
+                self.max_after,
+                self.size,
             )
         return ScopeRows(
             columns.t[positions],
@@ -280,6 +287,7 @@ class ScopeScan:
             self.end[positions],
             self.max_before[positions],
             self.max_after[positions],
+            self.size,
         )
 
 
@@ -345,7 +353,7 @@ def scan_rows(
             step_offsets, step_row, step_level, step_global,
         )  # fmt: skip
 
-    return ScopeScan(valid, end, max_before, max_after, finish=finish)
+    return ScopeScan(valid, end, max_before, max_after, size, finish=finish)
 
 
 def _grid(

@@ -119,6 +119,7 @@ class ScopeRows:
     end: np.ndarray  # window end of each valid row
     max_before: np.ndarray  # largest valid event time before each row (NEG_INF: none yet)
     max_after: np.ndarray  # ... after it
+    _size: int = 0  # window size in ns, when known (0: windows found by sorting)
     _windows_of: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False
     )
@@ -141,7 +142,7 @@ class ScopeRows:
         max_before = np.empty_like(max_after)
         max_before[:1] = NEG_INF
         max_before[1:] = max_after[:-1]
-        return cls(t, codes, valid, end, max_before, max_after)
+        return cls(t, codes, valid, end, max_before, max_after, size)
 
     def __len__(self) -> int:
         return len(self.t)
@@ -149,8 +150,14 @@ class ScopeRows:
     def key_windows(self, code: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(rows, window of each row, window ends)`` for the valid rows of one key."""
         if code not in self._windows_of:
-            rows = np.flatnonzero((self.codes == code) & self.valid)
-            ends, window = np.unique(self.end[rows], return_inverse=True)
+            rows, lo, hi = _key_rows(self.codes, self.valid, self.end, code)
+            # A key's window ends are whole window sizes apart: when they span few
+            # sizes, a table indexed by (end - first end) // size replaces sorting.
+            size = self._size
+            if len(rows) and size > 0 and (hi - lo) // size <= 4 * len(rows) + 1024:
+                window, ends = _dense_windows(self.end, rows, lo, (hi - lo) // size + 1, size)
+            else:
+                ends, window = np.unique(self.end[rows], return_inverse=True)
             self._windows_of[code] = (rows, window.ravel(), ends)
         return self._windows_of[code]
 
@@ -183,6 +190,48 @@ class Judged:
         emit_row = np.searchsorted(self.watermark_after, _sat_add(ends, self.lateness), "left")
         closed = emit_row < len(rows)
         return emit_row[closed], ends[closed]
+
+
+@njit(cache=True, nogil=True)
+def _key_rows(codes, valid, end, code):  # pragma: no cover - compiled
+    """The valid rows of one key, and their smallest and largest window end."""
+    count = 0
+    for i in range(codes.shape[0]):
+        if codes[i] == code and valid[i]:
+            count += 1
+    rows = np.empty(count, np.int64)
+    lo = INT64_MAX
+    hi = NEG_INF
+    j = 0
+    for i in range(codes.shape[0]):
+        if codes[i] == code and valid[i]:
+            rows[j] = i
+            j += 1
+            e = end[i]
+            if e < lo:
+                lo = e
+            if e > hi:
+                hi = e
+    return rows, lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _dense_windows(end, rows, first, slots, size):  # pragma: no cover - compiled
+    """``(window of each row, ascending distinct ends)`` as ``np.unique`` gives them."""
+    present = np.zeros(slots, np.int64)
+    for j in range(rows.shape[0]):
+        present[(end[rows[j]] - first) // size] = 1
+    ends = np.empty(slots, np.int64)
+    n = 0
+    for slot in range(slots):
+        if present[slot]:
+            present[slot] = n
+            ends[n] = first + slot * size
+            n += 1
+    window = np.empty(rows.shape[0], np.int64)
+    for j in range(rows.shape[0]):
+        window[j] = present[(end[rows[j]] - first) // size]
+    return window, ends[:n]
 
 
 @njit(cache=True)

@@ -548,9 +548,7 @@ class TunerFigure:
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (
-        len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
-    )
+    return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
 
 
 def png_bytes(rgba: np.ndarray) -> bytes:

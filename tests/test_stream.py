@@ -859,3 +859,107 @@ def test_without_idle_flush_a_quiet_feed_closes_nothing():
         None,
         [(None, pd.Timestamp(0, tz="UTC"), pd.Timestamp(5 * SECOND, tz="UTC"), [0], "pending")],
     )
+
+
+# --------------------------------------------------------------------------
+# Holding items: the arena, routing tags, odd keys
+
+
+def per_partition_windows(items, partitioning, spec, policy, put_by_hand=()):
+    """Windows and pending windows of each partition, with ``put_by_hand`` items
+    put straight on partition 0's channel (no routing tag) before the source starts."""
+
+    async def main():
+        parts = await hash_partition(feed(items), get_key=get_symbol, spec=partitioning)
+        for item in put_by_hand:
+            parts.channel(0).put_nowait(item)
+
+        async def windows(partition: int):
+            stream = tumbling_window_event_time(
+                parts.stream_partition(partition), spec, get_event_time=get_ts,
+                get_key=get_symbol, watermark_policy=policy,
+            )  # fmt: skip
+            return await collect(stream)
+
+        return await asyncio.gather(*(windows(i) for i in parts.partitions()))
+
+    return run(main)
+
+
+def test_a_long_open_window_survives_arena_compaction(monkeypatch):
+    import mdwindow.stream.held as held
+
+    # Compact after a handful of items, so a short stream compacts many times.
+    monkeypatch.setattr(held, "ARENA_SLACK", 4)
+    # "Q" ticks once at the start; its window stays open (scope "key") while
+    # "A" streams through many windows.
+    rows = [(0, "Q")] + [(SECOND * i // 3, "A") for i in range(1, 300)] + [(SECOND, "Q")]
+    items = ticks(rows)
+    policy = WatermarkPolicy(lag="1s", scope="key")
+
+    async def main():
+        stream = tumbling_window_event_time(
+            feed(items, pauses=frozenset(range(0, 301, 7))), "5s", get_event_time=get_ts,
+            get_key=get_symbol, watermark_policy=policy, max_batch=5,
+        )  # fmt: skip
+        return await collect(stream)
+
+    windows, pending = run(main)
+    frame = as_frame(items, [ts for ts, _ in rows])
+    batch = tumbling_windows(frame, "5s", policy, emit="final")
+    assert window_rows(windows) == batch_rows(frame, batch, batch.windows)
+    assert window_rows(pending) == batch_rows(frame, batch, batch.pending)
+    assert [w.items for w in pending if w.key == "Q"] == [[items[0], items[-1]]]
+
+
+def test_items_put_on_a_partition_by_hand_are_windowed_too():
+    items = ticks([(SECOND * i, KEYS[i % 4]) for i in range(40)])
+    by_hand = [{"id": 100 + i, "ts": SECOND * i, "symbol": "HAND"} for i in range(3)]
+    spec = PartitioningSpec(partitions=1)
+    [(windows, pending)] = per_partition_windows(items, spec, "5s", WatermarkPolicy(), by_hand)
+    everything = by_hand + items
+    frame = as_frame(everything, [item["ts"] for item in everything])
+    batch = tumbling_windows(frame, "5s", WatermarkPolicy(), emit="final")
+    assert window_rows(windows) == batch_rows(frame, batch, batch.windows)
+    assert window_rows(pending) == batch_rows(frame, batch, batch.pending)
+
+
+def test_keys_of_several_types_are_windowed_as_batch_does():
+    # Ints, floats, text and tuples side by side; ("A", 1) stays one key.
+    keys = [1, "1", ("A", 1), "A", 2.5, ("A", 2)]
+    items = ticks([(SECOND * i // 2, keys[i % len(keys)]) for i in range(60)])
+    frame = as_frame(items, [item["ts"] for item in items])
+    policy = WatermarkPolicy(lag="1s")
+    for partitions in (1, 3):
+        spec = PartitioningSpec(partitions=partitions)
+        results = per_partition_windows(items, spec, "2s", policy)
+        batch = tumbling_windows(
+            frame, "2s", lag="1s", scope="partition", partitions=partitions, emit="final"
+        )
+        for partition, (windows, pending) in enumerate(results):
+            mine = batch.windows[batch.windows["partition"] == partition]
+            assert window_rows(windows) == batch_rows(frame, batch, mine)
+            still_open = batch.pending[batch.pending["partition"] == partition]
+            assert window_rows(pending) == batch_rows(frame, batch, still_open)
+
+
+def test_windows_far_apart_on_a_fine_grid():
+    # 1 ns windows centuries apart: window ids no longer fit a dense int64 grid.
+    far = 4_000_000_000_000_000_000
+    rows = [(-far, "A"), (-far, "B"), (0, "A"), (far, "B"), (far, "A"), (far + 5, "A")]
+    items = ticks(rows)
+    policy = WatermarkPolicy(scope="key")
+
+    async def main():
+        stream = tumbling_window_event_time(
+            feed(items), "1ns", get_event_time=get_ts, get_key=get_symbol,
+            watermark_policy=policy,
+        )  # fmt: skip
+        return await collect(stream)
+
+    windows, pending = run(main)
+    frame = as_frame(items, [ts for ts, _ in rows])
+    batch = tumbling_windows(frame, "1ns", policy, emit="final")
+    assert window_rows(windows) == batch_rows(frame, batch, batch.windows)
+    assert window_rows(pending) == batch_rows(frame, batch, batch.pending)
+    assert len(windows) == 4

@@ -205,6 +205,147 @@ def _first_at_or_above(levels, p, hi, threshold):  # pragma: no cover - compiled
     return lo
 
 
+#: Buckets of one radix pass when selecting order statistics (see ``_order_statistics``).
+_RADIX_BITS = 11
+
+
+@njit(cache=True, nogil=True)
+def _bucket_shift(lo, hi):  # pragma: no cover - compiled
+    """The right shift that puts ``v - lo`` for ``lo <= v <= hi`` in ``2**_RADIX_BITS`` buckets."""
+    span = np.uint64(hi) - np.uint64(lo)  # wraps around to the true difference
+    bits = 0
+    while bits < 64 and (span >> np.uint64(bits)) > np.uint64(0):
+        bits += 1
+    return max(bits - _RADIX_BITS, 0)
+
+
+@njit(cache=True, nogil=True)
+def _kth_smallest(values, m, rank):  # pragma: no cover - compiled
+    """The ``rank``-th smallest (from 0) of ``values[:m]``, which it reorders.
+
+    Radix selection: each pass keeps the bucket (of ``2**_RADIX_BITS`` over
+    the values' range) that holds the rank, so the range shrinks by that
+    factor per pass; a few values left are sorted.
+    """
+    while m > 32:
+        lo = values[0]
+        hi = values[0]
+        for i in range(1, m):
+            v = values[i]
+            if v < lo:
+                lo = v
+            elif v > hi:
+                hi = v
+        if lo == hi:
+            return lo
+        shift = np.uint64(_bucket_shift(lo, hi))
+        counts = np.zeros((1 << _RADIX_BITS) + 1, np.int64)
+        base = np.uint64(lo)
+        for i in range(m):
+            counts[(np.uint64(values[i]) - base) >> shift] += 1
+        bucket = 0
+        while rank >= counts[bucket]:
+            rank -= counts[bucket]
+            bucket += 1
+        kept = 0
+        for i in range(m):
+            v = values[i]
+            if (np.uint64(v) - base) >> shift == bucket:
+                values[kept] = v
+                kept += 1
+        m = kept
+    sorted_values = np.sort(values[:m])
+    return sorted_values[rank]
+
+
+@njit(cache=True, nogil=True)
+def _order_statistics(values, n, ranks, out, scratch):  # pragma: no cover - compiled
+    """``out[i]`` = the ``ranks[i]``-th smallest of ``values[:n]`` (left as they are).
+
+    One radix pass over all values finds the bucket of every rank; each
+    rank is then selected among its bucket's values alone.
+    """
+    lo = values[0]
+    hi = values[0]
+    for i in range(1, n):
+        v = values[i]
+        if v < lo:
+            lo = v
+        elif v > hi:
+            hi = v
+    shift = np.uint64(_bucket_shift(lo, hi))
+    base = np.uint64(lo)
+    n_buckets = (1 << _RADIX_BITS) + 1
+    counts = np.zeros(n_buckets, np.int64)
+    for i in range(n):
+        counts[(np.uint64(values[i]) - base) >> shift] += 1
+    first = np.zeros(n_buckets + 1, np.int64)  # rank of each bucket's smallest value
+    for b in range(n_buckets):
+        first[b + 1] = first[b] + counts[b]
+    wanted = np.zeros(n_buckets, np.bool_)
+    bucket_of = np.empty(ranks.shape[0], np.int64)
+    for r in range(ranks.shape[0]):
+        b = np.searchsorted(first, ranks[r], side="right") - 1
+        bucket_of[r] = b
+        wanted[b] = True
+    # The wanted buckets' values, each bucket in its own run of ``scratch``.
+    fill = np.zeros(n_buckets, np.int64)
+    used = 0
+    for b in range(n_buckets):
+        if wanted[b]:
+            fill[b] = used
+            used += counts[b]
+    run_start = fill.copy()
+    for i in range(n):
+        v = values[i]
+        b = (np.uint64(v) - base) >> shift
+        if wanted[b]:
+            scratch[fill[b]] = v
+            fill[b] += 1
+    for r in range(ranks.shape[0]):
+        b = bucket_of[r]
+        run = scratch[run_start[b] : run_start[b] + counts[b]].copy()
+        out[r] = _kth_smallest(run, counts[b], ranks[r] - first[b])
+
+
+@njit(cache=True, nogil=True)
+def _quantiles_of(values, n, quantiles, out, scratch):  # pragma: no cover - compiled
+    """``np.quantile(values[:n], quantiles)`` (method "linear"), with its arithmetic.
+
+    numpy takes the virtual index ``(n - 1) * q``, the order statistics
+    around it (the largest when it reaches ``n - 1``) and interpolates with
+    ``_lerp``: ``a + (b - a) * g``, or ``b - (b - a) * (1 - g)`` when
+    ``g >= 0.5``, in float64 from int64 ``b - a``.
+    """
+    n_q = quantiles.shape[0]
+    below = np.empty(n_q, np.int64)
+    above = np.empty(n_q, np.int64)
+    gamma = np.empty(n_q, np.float64)
+    for i in range(n_q):
+        virtual = (n - 1) * quantiles[i]
+        previous = np.floor(virtual)
+        gamma[i] = virtual - previous
+        if virtual >= n - 1:
+            below[i] = above[i] = n - 1
+        else:
+            below[i] = np.int64(previous)
+            above[i] = below[i] + 1
+    ranks = np.empty(2 * n_q, np.int64)
+    ranks[:n_q] = below
+    ranks[n_q:] = above
+    stats = np.empty(2 * n_q, np.int64)
+    _order_statistics(values, n, ranks, stats, scratch)
+    for i in range(n_q):
+        a = stats[i]
+        b = stats[n_q + i]
+        diff = b - a
+        g = gamma[i]
+        if g >= 0.5:
+            out[i] = b - diff * (1 - g)
+        else:
+            out[i] = a + diff * g
+
+
 @njit(cache=True, nogil=True)
 def _window_latencies(
     w_offsets, w_end, w_min_slack, totals, step_offsets, step_level, step_clock
@@ -215,8 +356,9 @@ def _window_latencies(
     Windows are grouped by scope (``w_offsets``), by end within a scope. The
     closing step of a window under a total is the first step of its scope's
     maximum that reaches ``E + total``; it moves forward with the total and
-    with ``E``, so each search gallops on from an earlier one, and windows
-    of one scope that share an end share the searches. Row ``k`` of the
+    with ``E``, so each search gallops on from the later of the two closing
+    steps found before it (the same total's for the scope's previous
+    window, the next smaller total's for this window). Row ``k`` of the
     result holds ``counts[k]`` latencies in its first columns.
     """
     n_totals = totals.shape[0]
@@ -224,16 +366,16 @@ def _window_latencies(
     counts = np.zeros(n_totals, np.int64)
     closing = np.empty(n_totals, np.int64)
     for s in range(w_offsets.shape[0] - 1):
-        base = step_offsets[s]
         hi = step_offsets[s + 1]
+        closing[:] = step_offsets[s]
         for j in range(w_offsets[s], w_offsets[s + 1]):
             e = w_end[j]
-            if j == w_offsets[s] or e != w_end[j - 1]:
-                p = base
-                for k in range(n_totals):
-                    p = _first_at_or_above(step_level, p, hi, _sat_add(e, totals[k]))
-                    closing[k] = p
-                base = closing[0]
+            p = closing[0]
+            for k in range(n_totals):
+                if closing[k] > p:
+                    p = closing[k]
+                p = _first_at_or_above(step_level, p, hi, _sat_add(e, totals[k]))
+                closing[k] = p
             for k in range(n_totals):
                 if w_min_slack[j] >= totals[k]:
                     continue  # no row accepted: the window does not exist
@@ -243,6 +385,17 @@ def _window_latencies(
                 latency[k, counts[k]] = step_clock[p] - e
                 counts[k] += 1
     return latency, counts
+
+
+@njit(cache=True, nogil=True)
+def _latency_quantiles(latency, counts, quantiles):  # pragma: no cover - compiled
+    """The ``quantiles`` of each row's first ``counts[k]`` latencies (NaN: none)."""
+    values = np.full((counts.shape[0], quantiles.shape[0]), np.nan)
+    scratch = np.empty(latency.shape[1], np.int64)
+    for k in range(counts.shape[0]):
+        if counts[k]:
+            _quantiles_of(latency[k], counts[k], quantiles, values[k], scratch)
+    return values
 
 
 def _sat_sum(a: int, b: int) -> int:
@@ -402,12 +555,13 @@ def _grid(
         w_offsets, s_end, s_min, np.array(totals, np.int64),
         step_offsets, step_level, step_clock,
     )  # fmt: skip
+    quantiles = _latency_quantiles(latency, closed, np.array(LATENCY_QUANTILES, np.float64))
     w_bounds = np.array(totals, np.int64)
     exists = np.searchsorted(np.sort(w_min), w_bounds, side="left")
     complete = np.searchsorted(np.sort(w_max), w_bounds, side="left")
     return _grid_frame(
         columns, scope, size, lags, lateness, emit_partial, totals, n, n_valid,
-        below, len(w_end), latency, closed, exists, complete,
+        below, len(w_end), quantiles, closed, exists, complete,
     )  # fmt: skip
 
 
@@ -423,7 +577,7 @@ def _grid_frame(
     n_valid: int,
     below: dict[int, int],
     n_windows: int,
-    latency: np.ndarray,
+    quantiles: np.ndarray,
     closed: np.ndarray,
     exists: np.ndarray,
     complete: np.ndarray,
@@ -431,9 +585,8 @@ def _grid_frame(
     """The sweep frame: latency quantiles per total, counts per grid point."""
     by_total = {}
     for k, total in enumerate(totals):
-        values = latency[k, : closed[k]]
-        if len(values):
-            median, p99 = (int(round(float(v))) for v in np.quantile(values, LATENCY_QUANTILES))
+        if closed[k]:
+            median, p99 = (int(round(float(v))) for v in quantiles[k])
         else:
             median = p99 = NEG_INF
         n_closed, n_exists = int(closed[k]), int(exists[k])

@@ -393,3 +393,105 @@ def test_first_visit_and_revisit_draw_the_same_image(tuner):
     tuner.set(size="1s", scope="global", lag="2s")
     tuner.set(size="10s", scope="partition", lag="500ms")
     assert tuner.image.value == first
+
+
+# -- exact numbers and pixels from the fast paths ---------------------------------
+
+INT64 = st.integers(np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max)
+
+
+@given(
+    values=st.one_of(
+        st.lists(INT64, min_size=1, max_size=300),
+        st.lists(st.integers(-3, 3), min_size=1, max_size=300),
+        st.lists(st.integers(0, 10**10), min_size=1, max_size=3000),
+    ),
+)
+def test_latency_quantiles_equal_numpy(values):
+    values = np.array(values, np.int64)
+    kept = values.copy()
+    quantiles = np.array([0.5, 0.99, 0.0, 1.0, 0.25])
+    out = np.empty(len(quantiles))
+    tuner_grid._quantiles_of(values, len(values), quantiles, out, np.empty_like(values))
+    np.testing.assert_array_equal(out, np.quantile(kept, quantiles))
+    np.testing.assert_array_equal(values, kept)  # left as they were
+
+
+def test_latency_quantiles_equal_numpy_on_skewed_rows():
+    # Many values, ties and far outliers: several radix passes.
+    rng = np.random.default_rng(5)
+    for n in (33, 2_049, 70_000):
+        values = rng.exponential(1e9, n).astype(np.int64)
+        values[rng.integers(0, n, 3)] = [3_600 * 10**9, 10**18, -(10**18)]
+        values[: n // 3] = 7
+        counts = np.array([n, n // 2, 0])
+        rows = np.stack([values, values, values])
+        got = tuner_grid._latency_quantiles(rows, counts, np.array([0.5, 0.99]))
+        for k, count in enumerate(counts):
+            expected = np.quantile(values[:count], [0.5, 0.99]) if count else [np.nan] * 2
+            np.testing.assert_array_equal(got[k], expected)
+
+
+@given(
+    ends=st.lists(st.integers(0, 40), max_size=60),
+    codes=st.lists(st.integers(-1, 2), max_size=60),
+    size=st.sampled_from([1, 3, 10**9]),
+    base=st.sampled_from([0, -(5 * 10**18), 4 * 10**18]),
+    sparse=st.booleans(),
+)
+def test_key_windows_by_table_equal_sorting(ends, codes, size, base, sparse):
+    n = min(len(ends), len(codes))
+    end = base + size * np.array(ends[:n], np.int64) * (10**6 if sparse else 1)
+    code = np.array(codes[:n], np.int64)
+    valid = code != 2  # some rows of key 2 ... none valid
+    end = np.where(valid, end, np.iinfo(np.int64).max)
+    by_table = ScopeRows(end, code, valid, end, end, end, size)
+    by_sorting = ScopeRows(end, code, valid, end, end, end, 0)
+    for key in (-1, 0, 1, 2):
+        for got, expected in zip(
+            by_table.key_windows(key), by_sorting.key_windows(key), strict=True
+        ):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_text_caching_canvas_draws_the_same_pixels():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from mdwindow._tuner_figure import _text_caching_canvas
+
+    def figure(shift: float) -> Figure:
+        # Texts at quarter-pixel steps, so glyphs recur at the same sub-pixel
+        # position in other places: kept bitmaps are reused.
+        fig = Figure(figsize=(4, 3), dpi=72)
+        ax = fig.add_subplot()
+        ax.set_title("title 1,234 (1 in 3 shown)\nsecond line")
+        for i in range(24):
+            fig.text(
+                (10 + 11.25 * i + shift) / 288, (20 + 7.5 * i) / 216, f"{i * 137:,} éx",
+                fontsize=(7, 8.5, 10)[i % 3], rotation=(0, 90, 30)[i % 3],
+            )  # fmt: skip
+        return fig
+
+    cached = _text_caching_canvas(figure(0.0))
+    cached.draw()
+    for shift in (0.0, 3.0, 0.25, 17.5):
+        fresh = FigureCanvasAgg(figure(shift))
+        fresh.draw()
+        cached.figure = figure(shift)
+        cached.figure.set_canvas(cached)
+        cached.draw()
+        np.testing.assert_array_equal(
+            np.asarray(cached.buffer_rgba()), np.asarray(fresh.buffer_rgba())
+        )
+
+
+def test_png_is_the_canvas_pixels(tuner):
+    import io
+
+    from PIL import Image
+
+    tuner.set(lag="3s")
+    pixels = np.asarray(tuner._view.canvas.buffer_rgba())[:, :, :3]
+    decoded = np.asarray(Image.open(io.BytesIO(tuner.image.value)).convert("RGB"))
+    np.testing.assert_array_equal(decoded, pixels)

@@ -21,6 +21,7 @@ def _is_integer(kind: type) -> bool:
     return issubclass(kind, int | np.integer) and not issubclass(kind, bool | np.bool_)
 
 
+_INT = {int}
 _DATETIME_KINDS = (_dt.datetime, np.datetime64, type(None), type(pd.NaT))
 
 
@@ -37,6 +38,14 @@ def event_nanos(values: list[Any], factor: int = 1) -> tuple[np.ndarray, np.ndar
     [1000, 1000000000, -9223372036854775808]
     """
     kinds = set(map(type, values))
+    if kinds == _INT and factor == 1:
+        # The common case (int nanoseconds): only the NaT bit pattern needs a look.
+        try:
+            nanos = np.array(values, dtype=np.int64)
+        except OverflowError:
+            return _nanos_one_by_one(values, factor)
+        out_of_range = nanos == NEG_INF
+        return nanos, out_of_range
     if all(_is_integer(kind) for kind in kinds):
         try:
             ints = np.array(values, dtype=np.int64)
@@ -93,8 +102,8 @@ def _one_nanos(value: Any, factor: int) -> tuple[int, bool]:
     )
 
 
-def utc_column(nanos: np.ndarray) -> pd.Series:
-    return pd.Series(nanos.view("datetime64[ns]"), copy=False).dt.tz_localize("UTC")
+def utc_column(nanos: np.ndarray) -> Any:
+    return pd.DatetimeIndex(nanos.view("datetime64[ns]")).tz_localize("UTC").array
 
 
 def object_column(values: list[Any]) -> np.ndarray:

@@ -495,3 +495,21 @@ def test_png_is_the_canvas_pixels(tuner):
     pixels = np.asarray(tuner._view.canvas.buffer_rgba())[:, :, :3]
     decoded = np.asarray(Image.open(io.BytesIO(tuner.image.value)).convert("RGB"))
     np.testing.assert_array_equal(decoded, pixels)
+
+
+def test_updates_draw_the_same_image_without_measuring_tick_labels(ticks, monkeypatch):
+    import contextlib
+
+    import mdwindow._tuner_figure as tuner_figure
+
+    moves = [{"lag": "3s"}, {"size": "1s"}, {"scope": "global"}, {"size": "30s"}]
+
+    def images() -> list[bytes]:
+        tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="key")
+        return [tuner.image.value] + [tuner.set(**move) or tuner.image.value for move in moves]
+
+    fast = images()
+    monkeypatch.setattr(
+        tuner_figure, "_tick_label_boxes_skipped", lambda *axes: contextlib.nullcontext()
+    )
+    assert images() == fast

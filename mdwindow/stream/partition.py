@@ -69,6 +69,16 @@ class PartitioningSpec:
         return int(partition_ids_for_uniques(values, self.partitions, self.hash, self.seed)[0])
 
 
+class _NotStr:
+    """Marks the cache entries of keys that are not str (no key can equal one)."""
+
+
+def _cache_key(key: Any) -> Any:
+    """The routing cache's key for ``key``: str(1) and str(1.0) differ, so equal keys
+    of other types must hash apart."""
+    return key if type(key) is str else (_NotStr, type(key), key)
+
+
 def _missing(key: Any) -> bool:
     return bool(pd.api.types.is_scalar(key) and pd.isna(key))
 
@@ -140,13 +150,16 @@ class PartitionedChannel(Generic[T]):
         try:
             async for item in source:
                 key = get_key(item)
-                # str(1) and str(1.0) differ, so equal keys of other types hash apart.
-                tag = key_tag.get(key if type(key) is str else (type(key), key))
+                # A str key is cached as itself; any other key only under
+                # _cache_key(key), so a bare lookup finds str keys alone.
+                tag = key_tag.get(key)
                 if tag is None:
-                    if _missing(key):
-                        await self._missing_key(item, key)
-                        continue
-                    tag = self._new_key(key)
+                    tag = key_tag.get(_cache_key(key))
+                    if tag is None:
+                        if _missing(key):
+                            await self._missing_key(item, key)
+                            continue
+                        tag = self._new_key(key)
                 partition = tag % n_partitions
                 queue = queues[partition]
                 if len(queue) < channels[partition]._quiet:
@@ -175,7 +188,7 @@ class PartitionedChannel(Generic[T]):
         partition = self._spec.partition_of(key)
         code = int(self._keys.codes([key])[0])
         tag = code * self._spec.partitions + partition
-        self._key_tag[key if type(key) is str else (type(key), key)] = tag
+        self._key_tag[_cache_key(key)] = tag
         return tag
 
     async def _missing_key(self, item: T, key: Any) -> None:
@@ -223,7 +236,7 @@ class PartitionedChannel(Generic[T]):
         """Each distinct key seen so far and its partition (each was hashed once)."""
         partitions = self._spec.partitions
         return {
-            (cached if type(cached) is str else cached[1]): tag % partitions
+            (cached if type(cached) is str else cached[2]): tag % partitions
             for cached, tag in self._key_tag.items()
         }
 

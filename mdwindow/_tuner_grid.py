@@ -47,6 +47,12 @@ from mdwindow.sweep import LATENCY_QUANTILES, SWEEP_COLUMNS
 #: MIN_DENSE_SLOTS); else by sorting the rows.
 DENSE_SLOTS_PER_ROW = 4
 MIN_DENSE_SLOTS = 1024
+#: Closing steps are looked up in a table (a slot per scope, window size between
+#: its first window end and its last plus the largest total, and remainder of a
+#: total modulo the size) when it has at most this many entries per window (or at
+#: most MIN_CLOSING_TABLE); else searched for each window and total.
+CLOSING_TABLE_PER_WINDOW = 16
+MIN_CLOSING_TABLE = 1 << 16
 
 
 @njit(cache=True, nogil=True)
@@ -388,6 +394,71 @@ def _window_latencies(
 
 
 @njit(cache=True, nogil=True)
+def _window_latencies_by_table(
+    w_offsets, w_end, w_min_slack, totals, step_offsets, step_level, step_clock, size
+):  # pragma: no cover - compiled
+    """What :func:`_window_latencies` returns, for totals ``>= 0`` and window ends
+    that are whole window sizes apart (so they are, SPEC section 3).
+
+    ``E + total`` then takes few values: ``first end + m * size + r`` with
+    ``r`` one of the totals' remainders modulo ``size``. The closing step of
+    each is found once, in one forward walk over the scope's steps, and
+    every (window, total) looks its closing step up instead of searching.
+    """
+    n_totals = totals.shape[0]
+    whole = totals // size
+    remainder = totals - whole * size
+    remainders = np.unique(remainder)
+    n_rem = remainders.shape[0]
+    remainder_at = np.searchsorted(remainders, remainder)
+    lookup = whole * n_rem + remainder_at  # of each total, from a window's slot
+    latency = np.empty((n_totals, w_end.shape[0]), np.int64)
+    counts = np.zeros(n_totals, np.int64)
+    for s in range(w_offsets.shape[0] - 1):
+        if w_offsets[s] == w_offsets[s + 1]:
+            continue
+        first = w_end[w_offsets[s]]
+        slots = (w_end[w_offsets[s + 1] - 1] - first) // size + whole[n_totals - 1] + 1
+        closing = np.empty(slots * n_rem, np.int64)
+        p = step_offsets[s]
+        hi = step_offsets[s + 1]
+        for m in range(slots):
+            for r in range(n_rem):
+                p = _first_at_or_above(step_level, p, hi, first + m * size + remainders[r])
+                closing[m * n_rem + r] = p
+        for j in range(w_offsets[s], w_offsets[s + 1]):
+            e = w_end[j]
+            slot = (e - first) // size * n_rem
+            for k in range(n_totals):
+                if w_min_slack[j] >= totals[k]:
+                    continue  # no row accepted: the window does not exist
+                p = closing[slot + lookup[k]]
+                if p >= hi:
+                    break  # never closes, nor under any larger total
+                latency[k, counts[k]] = step_clock[p] - e
+                counts[k] += 1
+    return latency, counts
+
+
+def _closing_table_fits(
+    w_offsets: np.ndarray, w_end: np.ndarray, totals: np.ndarray, size: int
+) -> bool:
+    """Whether :func:`_window_latencies_by_table` applies and its tables stay small."""
+    if len(w_end) == 0 or len(totals) == 0 or totals[0] < 0:
+        return False
+    starts, stops = w_offsets[:-1], w_offsets[1:]
+    used = starts < stops
+    first = w_end[starts[used]].astype(object)  # Python integers: no wrapping around
+    last = w_end[stops[used] - 1].astype(object)
+    largest = int(totals[-1])
+    if max(last) + largest + size > INT64_MAX:
+        return False
+    remainders = len({int(t) % size for t in totals})
+    entries = int(sum((last - first) // size + largest // size + 1)) * remainders
+    return entries <= max(CLOSING_TABLE_PER_WINDOW * len(w_end), MIN_CLOSING_TABLE)
+
+
+@njit(cache=True, nogil=True)
 def _latency_quantiles(latency, counts, quantiles):  # pragma: no cover - compiled
     """The ``quantiles`` of each row's first ``counts[k]`` latencies (NaN: none)."""
     values = np.full((counts.shape[0], quantiles.shape[0]), np.nan)
@@ -551,11 +622,17 @@ def _grid(
         by_scope, s_end, s_min = by_scope[order], w_end[order], w_min[order]
     w_offsets = np.searchsorted(by_scope, np.arange(n_scopes + 1)).astype(np.int64)
     step_clock = step_global if columns.arrival is None else columns.arrival[step_row]
-    latency, closed = _window_latencies(
-        w_offsets, s_end, s_min, np.array(totals, np.int64),
-        step_offsets, step_level, step_clock,
-    )  # fmt: skip
-    quantiles = _latency_quantiles(latency, closed, np.array(LATENCY_QUANTILES, np.float64))
+    total_array = np.array(totals, np.int64)
+    wanted = np.array(LATENCY_QUANTILES, np.float64)
+    if _closing_table_fits(w_offsets, s_end, total_array, size):
+        latency, closed = _window_latencies_by_table(
+            w_offsets, s_end, s_min, total_array, step_offsets, step_level, step_clock, size
+        )
+    else:
+        latency, closed = _window_latencies(
+            w_offsets, s_end, s_min, total_array, step_offsets, step_level, step_clock
+        )
+    quantiles = _latency_quantiles(latency, closed, wanted)
     w_bounds = np.array(totals, np.int64)
     exists = np.searchsorted(np.sort(w_min), w_bounds, side="left")
     complete = np.searchsorted(np.sort(w_max), w_bounds, side="left")

@@ -312,21 +312,26 @@ def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit
     arrival=st.sampled_from([None, "recv"]),
     emit_partial=st.booleans(),
     dense=st.booleans(),
+    table=st.booleans(),
 )
 def test_first_visit_grid_matches_sweep_and_tumbling_windows(
-    ticks, size, offset, scope, arrival, emit_partial, dense
+    ticks, size, offset, scope, arrival, emit_partial, dense, table
 ):
     with pytest.MonkeyPatch.context() as patch:
         if not dense:  # windows gathered by sorting, as for very sparse keys
             patch.setattr(tuner_grid, "DENSE_SLOTS_PER_ROW", 0)
             patch.setattr(tuner_grid, "MIN_DENSE_SLOTS", 0)
+        if not table:  # closing steps searched per window and total, as for sparse ends
+            patch.setattr(tuner_grid, "CLOSING_TABLE_PER_WINDOW", 0)
+            patch.setattr(tuner_grid, "MIN_CLOSING_TABLE", 0)
         _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit_partial)
 
 
 @pytest.mark.parametrize("scope", ["global", "key", "partition"])
 @pytest.mark.parametrize("arrival", [None, "recv_ts"])
-def test_first_visit_grid_matches_sweep_on_ticks(ticks, scope, arrival):
-    _assert_grid_like_sweep_and_engine(ticks, "5s", "0s", scope, arrival, False)
+@pytest.mark.parametrize("size", ["1s", "5s"])
+def test_first_visit_grid_matches_sweep_on_ticks(ticks, scope, arrival, size):
+    _assert_grid_like_sweep_and_engine(ticks, size, "0s", scope, arrival, False)
 
 
 def test_first_visit_of_a_size_and_scope_shows_exact_counts(tuner, ticks):

@@ -358,7 +358,7 @@ def _step(
     if piece.carriers is not None:
         # Carriers stand in for other buckets' rows: only their effect stays.
         own = ~piece.carrier
-        frames["trace"] = _by(frames["trace"], np.flatnonzero(own))
+        frames["trace"] = frames["trace"].iloc[np.flatnonzero(own)]
         position = position[own]
         for name in ("windows", "late"):
             phantom = piece.carriers.is_phantom(frames[name], piece.bucket)

@@ -32,14 +32,33 @@ Scope "key" and "partition" (without ``idle_timeout``)
     windows still open at the end are ordered by ``(window_start, key)`` in
     the engine's key order. A row can close only windows of its own bucket,
     so merging by ``emit_row`` alone is exact.
-Scope "global", or any ``idle_timeout``
-    The watermark couples every key, so there is one chain: one task per
-    input partition, in order. Memory stays bounded, but **there is no
-    parallelism** beyond reading the partitions: expect about the pandas
-    run time plus scheduling. A parallel global scope (a cumulative maximum
-    of event time across partitions) would need an engine that takes the
-    watermark from outside; the engine takes none, and a second
-    implementation of the row rules is what this module avoids.
+Scope "global" (string or integer keys, ``buckets`` > 1)
+    One watermark couples every key, yet a bucket's chain needs only to know
+    when that watermark passes a window end ``E`` or a close ``E + L``: no
+    comparison of the row rules looks at anything else. The split also finds
+    the rows after which the running maximum of event time carries the
+    watermark past such a point (*crossings*), and puts a copy of each
+    crossing row of another bucket into every bucket's piece, with a
+    *phantom* key that no key of that bucket can equal (a value that hashes
+    to another bucket). These *carriers* lift the bucket's watermark to the
+    global one at every crossing and never above it, so each bucket runs
+    the engine on its own rows with the true status of every row and closes
+    every window right after the true row (mapped back through the carrier's
+    arrival position). The phantom key's windows and the carriers' rows are
+    dropped, and the columns that show the watermark (``watermark_before``
+    and ``watermark_after`` of the trace, ``watermark`` and ``late_by`` of
+    late rows, ``emit_watermark``) are rewritten from the global running
+    maximum: each partition's own, after the largest event time of earlier
+    partitions, carried along with the arrival cursor. Windows closed by one
+    row in several buckets are ordered by ``(window_start, key)``. Carriers
+    are few: at most two crossings per window size of event-time progress,
+    plus one per input partition, each copied into the other buckets; see
+    :mod:`mdwindow._dask_global`.
+Any ``idle_timeout``, scope "global" with ``key=None`` or keys of other dtypes
+(object, categorical, float, ...)
+    One chain: one task per input partition, in order. Memory stays bounded,
+    but **there is no parallelism** beyond reading the partitions: expect
+    about the pandas run time plus scheduling.
 
 The Windower travels between tasks as a Python object (Dask pickles it only
 when consecutive steps run on different workers) and each step works on a
@@ -517,11 +536,11 @@ def tumbling_windows(
 price, size, **policy_keywords
         As for :func:`mdwindow.tumbling_windows`.
     buckets : int, optional
-        Scope "key" or "partition" without ``idle_timeout``: how many
-        independent chains the keys are spread over (at most ``partitions``
+        How many chains the keys are spread over (at most ``partitions``
         with scope "partition"). Default: twice the threads of the current
-        Dask client, or of this machine. Results never depend on it. Other
-        scopes always run one chain.
+        Dask client, or of this machine. Results never depend on it. Runs
+        with ``idle_timeout``, and scope "global" without a key or with keys
+        that are neither strings nor integers, always run one chain.
 
     Returns
     -------

@@ -62,11 +62,21 @@ CANDIDATES = 64
 # Phantom keys
 
 
+def key_kind(dtype: Any) -> str | None:
+    """The kind of phantom a key dtype has: "string", "integer", or None."""
+    if isinstance(dtype, pd.StringDtype):
+        return "string"
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return "integer"
+    return None
+
+
 def _candidates(dtype: Any) -> pd.Series | None:
     """Values of the key's dtype to choose phantoms from; None when the dtype has none."""
-    if isinstance(dtype, pd.StringDtype):
-        values = [f"\uffffmdwindow carrier {i}" for i in range(CANDIDATES)]
-    elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+    kind = key_kind(dtype)
+    if kind == "string":
+        values: list = [f"\uffffmdwindow carrier {i}" for i in range(CANDIDATES)]
+    elif kind == "integer":
         values = list(range(CANDIDATES))  # every integer dtype holds 0..63
     else:
         return None
@@ -163,11 +173,20 @@ class Carriers:
     """Scope "global" in ``buckets`` chains: the options and each bucket's phantom key."""
 
     cfg: Config
+    dtype: Any  # the key column's dtype in the Dask frame's meta
     phantoms: list
 
-    def marks(self, frame: pd.DataFrame) -> Marks:
-        """Arrival order, running maximum and crossings of one input partition."""
+    def marks(self, frame: pd.DataFrame, index: int) -> Marks:
+        """Arrival order, running maximum and crossings of input partition ``index``."""
         cfg = self.cfg
+        dtype = frame[cfg.key].dtype
+        if key_kind(dtype) != key_kind(self.dtype):
+            # A float 5.0 is not told from the integer phantom 5 by its hash.
+            raise TypeError(
+                f"key: column {cfg.key!r} holds {dtype} values in Dask partition {index}, "
+                f"but {self.dtype} in the frame's meta; make them agree, e.g. "
+                f"ddf[{cfg.key!r}] = ddf[{cfg.key!r}].astype({str(self.dtype)!r})"
+            )
         prepared = prepare(cfg, State(), frame)
         codes, _, _ = key_codes(cfg, State(), prepared)
         size, offset = cfg.spec.size_ns, cfg.spec.offset_ns

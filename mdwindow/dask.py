@@ -312,7 +312,7 @@ def _split(
     arrival_keys = keys.iloc[order]
     distinct = arrival_keys[arrival_keys.notna()].drop_duplicates()
     if carriers is not None:
-        marks = carriers.marks(frame)
+        marks = carriers.marks(frame, index)
         pieces = []
         for b in range(buckets):
             piece, ranks, rows, carrier = carriers.piece(frame, marks, bucket, b)
@@ -592,11 +592,12 @@ price, size, **policy_keywords
         n_buckets = min(n_buckets, cfg.partitions)
     carriers = None
     if cfg.scope == "global" and n_buckets > 1:
-        phantoms = None if cfg.key is None else phantom_keys(ddf._meta[cfg.key].dtype, n_buckets)
+        dtype = None if cfg.key is None else ddf._meta[cfg.key].dtype
+        phantoms = None if dtype is None else phantom_keys(dtype, n_buckets)
         if phantoms is None:
             n_buckets = 1  # no phantom key for this key dtype: one chain
         else:
-            carriers = Carriers(cfg, phantoms)
+            carriers = Carriers(cfg, dtype, phantoms)
 
     parts = ddf.to_delayed()
     step = delayed(_step)

@@ -439,6 +439,16 @@ def test_partitions_out_of_arrival_order(client, ticks, scope):
         result.compute()
 
 
+def test_global_scope_key_dtype_unlike_meta(client, ticks):
+    # The phantom key is chosen from the meta's dtype; partitions must hold that dtype.
+    frame = ticks.iloc[:100].assign(symbol=np.arange(100) % 4)
+    parts = [frame.iloc[:50], frame.iloc[50:].astype({"symbol": "float64"})]
+    ddf = dd.from_delayed([dask.delayed(p) for p in parts], meta=frame.iloc[:0])
+    result = mdd.tumbling_windows(ddf, "1s", scope="global", buckets=2)
+    with pytest.raises(TypeError, match="float64 values in Dask partition 1"):
+        result.compute()
+
+
 def test_missing_arrival_time(client, ticks):
     frame = ticks.iloc[:100].copy()
     frame.loc[frame.index[5], "recv_ts"] = pd.NaT

@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_dask.py [--rows 20000000] [--files 40] [--symbols 500]
-                                    [--scopes key,global] [--workers 2] [--data DIR]
+                                    [--scopes key,global] [--workers 2] [--buckets B]
+                                    [--data DIR]
 
 Writes ``--rows`` synthetic ticks (``generate_ticks``, one 6.5-hour session)
 as ``--files`` Parquet files in arrival order, then for each scope:
@@ -15,7 +16,10 @@ as ``--files`` Parquet files in arrival order, then for each scope:
   string dtype, so both runs see the same frame), then
   :func:`mdwindow.dask.tumbling_windows` and ``.compute()`` (every frame,
   the trace included, to the client); peak resident memory of each worker
-  process, and of the client.
+  process, and of the client. ``--buckets`` sets the number of parallel
+  chains (default: the backend's, twice the cluster's threads); scope
+  "global" runs in those chains too (carrier rows, see
+  ``mdwindow/_dask_global.py``).
 
 Peaks are the kernel's high-water mark (``VmHWM``), reset after a warm-up
 that loads the compiled kernels, so they include each process's baseline
@@ -134,7 +138,7 @@ def run_pandas(files: list[Path], scope: str, out: Path) -> dict:
 # -- Dask run --------------------------------------------------------------------
 
 
-def run_dask(client, files: list[Path], scope: str) -> tuple[dict, object]:
+def run_dask(client, files: list[Path], scope: str, buckets: int | None) -> tuple[dict, object]:
     import dask
     import dask.dataframe as dd
 
@@ -149,7 +153,7 @@ def run_dask(client, files: list[Path], scope: str) -> tuple[dict, object]:
     with dask.config.set({"dataframe.convert-string": False}):
         ddf = dd.read_parquet([str(f) for f in files])
         assert ddf.npartitions == len(files), ddf.npartitions
-        result = mdd.tumbling_windows(ddf, "1s", **options(scope)).compute()
+        result = mdd.tumbling_windows(ddf, "1s", buckets=buckets, **options(scope)).compute()
     seconds = time.perf_counter() - start
     peaks = client.run(lambda: memory()["peak"])
     figures = {
@@ -180,6 +184,7 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=500)
     parser.add_argument("--scopes", default="key,global")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--buckets", type=int, help="parallel chains (default: the backend's)")
     parser.add_argument("--data", type=Path, help="directory for the Parquet files (temporary)")
     parser.add_argument("--pandas-run", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -212,7 +217,7 @@ def main() -> None:
             for scope in args.scopes.split(","):
                 out = tmp / f"pandas-{scope}.pickle"
                 pandas_figures = run_pandas(files, scope, out)
-                dask_figures, result = run_dask(client, files, scope)
+                dask_figures, result = run_dask(client, files, scope, args.buckets)
                 with open(out, "rb") as handle:
                     expected = pickle.load(handle)
                 problems = same(expected, result)
@@ -233,7 +238,8 @@ def report(scope: str, args, pandas_figures: dict, dask_figures: dict, problems)
     peaks = ", ".join(f"{v / GiB:.2f}" for v in d["worker_peaks"])
     bases = ", ".join(f"{v / GiB:.2f}" for v in d["worker_baselines"])
     print(
-        f"  dask     {d['seconds']:7.1f} s ({args.workers} workers x 1 thread)   "
+        f"  dask     {d['seconds']:7.1f} s ({args.workers} workers x 1 thread, "
+        f"buckets {args.buckets or 'default'})   "
         f"peak per worker {peaks} GiB (baselines {bases} GiB); "
         f"client peak {d['client_peak'] / GiB:.2f} GiB (holds the computed result)"
     )

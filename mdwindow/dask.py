@@ -32,14 +32,33 @@ Scope "key" and "partition" (without ``idle_timeout``)
     windows still open at the end are ordered by ``(window_start, key)`` in
     the engine's key order. A row can close only windows of its own bucket,
     so merging by ``emit_row`` alone is exact.
-Scope "global", or any ``idle_timeout``
-    The watermark couples every key, so there is one chain: one task per
-    input partition, in order. Memory stays bounded, but **there is no
-    parallelism** beyond reading the partitions: expect about the pandas
-    run time plus scheduling. A parallel global scope (a cumulative maximum
-    of event time across partitions) would need an engine that takes the
-    watermark from outside; the engine takes none, and a second
-    implementation of the row rules is what this module avoids.
+Scope "global" (string or integer keys, ``buckets`` > 1)
+    One watermark couples every key, yet a bucket's chain needs only to know
+    when that watermark passes a window end ``E`` or a close ``E + L``: no
+    comparison of the row rules looks at anything else. The split also finds
+    the rows after which the running maximum of event time carries the
+    watermark past such a point (*crossings*), and puts a copy of each
+    crossing row of another bucket into every bucket's piece, with a
+    *phantom* key that no key of that bucket can equal (a value that hashes
+    to another bucket). These *carriers* lift the bucket's watermark to the
+    global one at every crossing and never above it, so each bucket runs
+    the engine on its own rows with the true status of every row and closes
+    every window right after the true row (mapped back through the carrier's
+    arrival position). The phantom key's windows and the carriers' rows are
+    dropped, and the columns that show the watermark (``watermark_before``
+    and ``watermark_after`` of the trace, ``watermark`` and ``late_by`` of
+    late rows, ``emit_watermark``) are rewritten from the global running
+    maximum: each partition's own, after the largest event time of earlier
+    partitions, carried along with the arrival cursor. Windows closed by one
+    row in several buckets are ordered by ``(window_start, key)``. Carriers
+    are few: at most two crossings per window size of event-time progress,
+    plus one per input partition, each copied into the other buckets; see
+    :mod:`mdwindow._dask_global`.
+Any ``idle_timeout``, scope "global" with ``key=None`` or keys of other dtypes
+(object, categorical, float, ...)
+    One chain: one task per input partition, in order. Memory stays bounded,
+    but **there is no parallelism** beyond reading the partitions: expect
+    about the pandas run time plus scheduling.
 
 The Windower travels between tasks as a Python object (Dask pickles it only
 when consecutive steps run on different workers) and each step works on a
@@ -90,7 +109,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from mdwindow import hashing as _hashing
 from mdwindow import windows as _windows
+from mdwindow._dask_global import Carriers, Marks, phantom_keys
 from mdwindow._engine import STATUSES
+from mdwindow._time import NEG_INF
 from mdwindow.incremental import Windower
 from mdwindow.result import WindowResult
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
@@ -198,6 +219,9 @@ class _Piece:
     frame: pd.DataFrame
     arrival: np.ndarray | None  # arrival rank inside the input partition, per row
     position: np.ndarray | None  # row position inside the input partition
+    carrier: np.ndarray | None = None  # rows standing for another bucket's row (global)
+    carriers: Carriers | None = None
+    bucket: int = 0
 
 
 @dataclass
@@ -208,6 +232,7 @@ class _Facts:
     first_arrival: pd.Timestamp | None
     last_arrival: pd.Timestamp | None
     keys: pd.Series  # distinct keys, in order of first arrival
+    max_time: int = NEG_INF  # largest valid event time (scope "global" with buckets)
 
 
 @dataclass
@@ -216,6 +241,7 @@ class _Cursor:
 
     offset: int
     last_arrival: pd.Timestamp | None
+    max_time: int = NEG_INF  # largest valid event time before the partition (scope "global")
 
 
 @dataclass
@@ -253,8 +279,13 @@ def _split(
     partitions: int | None,
     hash: str,
     seed: int,
+    carriers: Carriers | None = None,
 ) -> tuple:
-    """Split one input partition by bucket: ``(facts, piece_0, ..., piece_{B-1})``."""
+    """Split one input partition by bucket: ``(facts, marks, piece_0, ..., piece_{B-1})``.
+
+    With ``carriers`` (scope "global") each piece also holds carrier rows and
+    ``marks`` the partition's running maximum; otherwise ``marks`` is None.
+    """
     n = len(frame)
     first = last = None
     if arrival_time is not None:
@@ -278,6 +309,16 @@ def _split(
         ids = _hashing.partition_ids(keys, buckets)
     # Missing keys are rejected whatever their bucket; they go to the first one.
     bucket = np.where(ids < 0, 0, ids % buckets)[order]
+    arrival_keys = keys.iloc[order]
+    distinct = arrival_keys[arrival_keys.notna()].drop_duplicates()
+    if carriers is not None:
+        marks = carriers.marks(frame, index)
+        pieces = []
+        for b in range(buckets):
+            piece, ranks, rows, carrier = carriers.piece(frame, marks, bucket, b)
+            pieces.append(_Piece(piece, ranks, rows, carrier, carriers, b))
+        facts = _Facts(n, first, last, distinct, marks.max_time)
+        return (facts, marks, *pieces)
     by_bucket = np.argsort(bucket, kind="stable")
     stops = np.cumsum(np.bincount(bucket, minlength=buckets))
     starts = stops - np.bincount(bucket, minlength=buckets)
@@ -286,9 +327,7 @@ def _split(
         ranks = by_bucket[starts[b] : stops[b]]  # arrival ranks, increasing
         rows = order[ranks]
         pieces.append(_Piece(frame.iloc[rows], ranks.astype(np.int64), rows))
-    arrival_keys = keys.iloc[order]
-    facts = _Facts(n, first, last, arrival_keys[arrival_keys.notna()].drop_duplicates())
-    return (facts, *pieces)
+    return (_Facts(n, first, last, distinct), None, *pieces)
 
 
 def _advance(cursor: _Cursor, facts: _Facts, index: int, arrival_time: str | None) -> _Cursor:
@@ -303,7 +342,7 @@ def _advance(cursor: _Cursor, facts: _Facts, index: int, arrival_time: str | Non
                 f"ddf.sort_values({arrival_time!r})"
             )
         last = facts.last_arrival if last is None else max(last, facts.last_arrival)
-    return _Cursor(cursor.offset + facts.rows, last)
+    return _Cursor(cursor.offset + facts.rows, last, max(cursor.max_time, facts.max_time))
 
 
 def _step(
@@ -334,7 +373,17 @@ def _step(
             frame = frames[name]
             local = frame[column].to_numpy(np.int64) - base
             frame[column] = arrival[local]
-    return _Step(windower, **frames, position=piece.position)
+    position = piece.position
+    if piece.carriers is not None:
+        # Carriers stand in for other buckets' rows: only their effect stays.
+        own = ~piece.carrier
+        frames["trace"] = frames["trace"].iloc[np.flatnonzero(own)]
+        position = position[own]
+        for name in ("windows", "late"):
+            phantom = piece.carriers.is_phantom(frames[name], piece.bucket)
+            if phantom.any():
+                frames[name] = frames[name].iloc[np.flatnonzero(~phantom)]
+    return _Step(windower, **frames, position=position)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -351,14 +400,26 @@ def _by(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
     return frame.iloc[order] if len(frame) > 1 else frame
 
 
-def _gather(outputs: list[_Step]) -> tuple[pd.DataFrame, ...]:
-    """Merge the buckets' outputs for one input partition, in the pandas order."""
+def _gather(
+    outputs: list[_Step],
+    marks: Marks | None = None,
+    cursor: _Cursor | None = None,
+    carriers: Carriers | None = None,
+) -> tuple[pd.DataFrame, ...]:
+    """Merge the buckets' outputs for one input partition, in the pandas order.
+
+    Scope "global" (``carriers``): also orders windows closed by one row in
+    several buckets, and shows the global watermark.
+    """
     if len(outputs) == 1:
         out = outputs[0]
         return out.windows, out.late, out.rejected, out.trace
     windows = _concat([o.windows for o in outputs])
-    # One row closes windows of one bucket only: a stable sort on the row is enough.
-    windows = _by(windows, np.argsort(windows["emit_row"].to_numpy(), kind="stable"))
+    if carriers is not None:
+        windows = _by(windows, carriers.emission_order(windows))
+    else:
+        # One row closes windows of one bucket only: a stable sort on the row is enough.
+        windows = _by(windows, np.argsort(windows["emit_row"].to_numpy(), kind="stable"))
     late = _concat([o.late for o in outputs])
     late = _by(late, np.argsort(late["arrival"].to_numpy(), kind="stable"))
     rejected = _concat([o.rejected for o in outputs])
@@ -366,13 +427,22 @@ def _gather(outputs: list[_Step]) -> tuple[pd.DataFrame, ...]:
     trace = _concat([o.trace for o in outputs])
     position = np.concatenate([o.position for o in outputs if len(o.trace)] or [[]])
     trace = _by(trace, np.argsort(position, kind="stable"))
+    if carriers is not None:
+        windows, late, trace = carriers.patch(
+            windows, late, trace, marks, cursor.offset, cursor.max_time
+        )
     return windows, late, rejected, trace
 
 
-def _finish(last: _Step, total: _Cursor | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _finish(
+    last: _Step, total: _Cursor | None, carriers: Carriers | None = None, bucket: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """End of input for one chain: ``(windows emitted at the end, pending)``."""
     flushed = copy.deepcopy(last.windower).flush()
     windows, pending = flushed.windows, flushed.pending
+    if carriers is not None:
+        windows = windows.iloc[np.flatnonzero(~carriers.is_phantom(windows, bucket))]
+        pending = pending.iloc[np.flatnonzero(~carriers.is_phantom(pending, bucket))]
     if total is not None:
         # "The number of rows" means all rows, not this bucket's.
         windows["emit_row"] = np.full(len(windows), total.offset, np.int64)
@@ -466,11 +536,11 @@ def tumbling_windows(
 price, size, **policy_keywords
         As for :func:`mdwindow.tumbling_windows`.
     buckets : int, optional
-        Scope "key" or "partition" without ``idle_timeout``: how many
-        independent chains the keys are spread over (at most ``partitions``
+        How many chains the keys are spread over (at most ``partitions``
         with scope "partition"). Default: twice the threads of the current
-        Dask client, or of this machine. Results never depend on it. Other
-        scopes always run one chain.
+        Dask client, or of this machine. Results never depend on it. Runs
+        with ``idle_timeout``, and scope "global" without a key or with keys
+        that are neither strings nor integers, always run one chain.
 
     Returns
     -------
@@ -517,10 +587,17 @@ price, size, **policy_keywords
         isinstance(buckets, bool) or not isinstance(buckets, (int, np.integer)) or buckets < 1
     ):
         raise ValueError(f"buckets: got {buckets!r}; give a whole number >= 1 (or None)")
-    coupled = cfg.scope == "global" or cfg.policy.idle_timeout is not None
-    n_buckets = 1 if coupled else int(buckets or _default_buckets())
+    n_buckets = 1 if cfg.policy.idle_timeout is not None else int(buckets or _default_buckets())
     if cfg.scope == "partition":
         n_buckets = min(n_buckets, cfg.partitions)
+    carriers = None
+    if cfg.scope == "global" and n_buckets > 1:
+        dtype = None if cfg.key is None else ddf._meta[cfg.key].dtype
+        phantoms = None if dtype is None else phantom_keys(dtype, n_buckets)
+        if phantoms is None:
+            n_buckets = 1  # no phantom key for this key dtype: one chain
+        else:
+            carriers = Carriers(cfg, dtype, phantoms)
 
     parts = ddf.to_delayed()
     step = delayed(_step)
@@ -532,11 +609,12 @@ price, size, **policy_keywords
             outputs[i].append(chain)
         end = delayed(_finish, nout=2)(chain, None)
     else:
-        split = delayed(_split, nout=n_buckets + 1)
+        split = delayed(_split, nout=n_buckets + 2)
         advance = delayed(_advance)
         cursors = [_Cursor(0, None)]
         chains = [windower] * n_buckets
-        facts = []
+        facts: list[Any] = []
+        marks: list[Any] = []
         for i, part in enumerate(parts):
             pieces = split(
                 part,
@@ -548,18 +626,24 @@ price, size, **policy_keywords
                 partitions=cfg.partitions,
                 hash=cfg.hash,
                 seed=cfg.seed,
+                carriers=carriers,
             )
             facts.append(pieces[0])
+            marks.append(pieces[1])
             for b in range(n_buckets):
-                chains[b] = step(chains[b], pieces[b + 1], cursors[i])
+                chains[b] = step(chains[b], pieces[b + 2], cursors[i])
                 outputs[i].append(chains[b])
             cursors.append(advance(cursors[i], pieces[0], i, cfg.arrival_time))
         finish = delayed(_finish, nout=2)
-        ends = [finish(chain, cursors[-1]) for chain in chains]
+        ends = [finish(chain, cursors[-1], carriers, b) for b, chain in enumerate(chains)]
         order = delayed(_key_order)(facts, cfg.time, cfg.key)
         end = delayed(_gather_end, nout=2)(ends, cfg.key, order)
 
-    gathered = [delayed(_gather, nout=4)(outs) for outs in outputs]
+    gather = delayed(_gather, nout=4)
+    if carriers is None:
+        gathered = [gather(outs) for outs in outputs]
+    else:
+        gathered = [gather(outs, marks[i], cursors[i], carriers) for i, outs in enumerate(outputs)]
     divisions = ddf.divisions if ddf.known_divisions else None
 
     def frame(pieces: list, name: str, **kwargs: Any) -> dd.DataFrame:

@@ -24,6 +24,7 @@ from mdwindow.synth import generate_ticks  # noqa: E402
 from tests.strategies import options, tick_frames  # noqa: E402
 
 FRAMES = ("windows", "pending", "late", "rejected", "trace")
+SECOND = 1_000_000_000
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +142,154 @@ def test_random_frames(client, case):
     parts, opts = case
     spec = opts.pop("spec")
     assert_same(from_parts(parts), spec, **opts)
+
+
+# --------------------------------------------------------------------------
+# Scope "global" in parallel buckets (carrier rows; see mdwindow/_dask_global.py)
+
+#: Key values per key dtype: extremes of int64 and values equal to phantom candidates.
+KEY_VALUES = {
+    "str": ["AAPL", "MSFT", "NVDA", "TSLA", "", "é"],
+    "string[python]": ["AAPL", "MSFT", "NVDA", "TSLA", "", "é"],
+    "int64": [0, 1, 2, 63, -5, 2**63 - 1, -(2**63)],
+    "Int64": [0, 1, 7, -3, 2**62],
+    "uint8": [0, 1, 2, 3, 255],
+}
+
+
+def global_graph_steps(result: mdd.DaskWindowResult) -> int:
+    """How many Windower steps the graph holds (one per input partition and bucket)."""
+    graph = result.windows.__dask_graph__()
+    names = (k[0] if isinstance(k, tuple) else k for k in graph)
+    return sum(str(n).startswith("_step-") for n in names)
+
+
+@st.composite
+def global_cases(draw, max_rows: int = 60):
+    """Frames full of ties, window edges, negative and missing times and keys, with
+    options of scope "global", cut into Dask partitions (empty ones included)."""
+    kind = draw(st.sampled_from(list(KEY_VALUES)))
+    n = draw(st.integers(0, max_rows))
+    pool = KEY_VALUES[kind][: draw(st.integers(1, len(KEY_VALUES[kind])))]
+    unit = draw(st.sampled_from([SECOND, SECOND // 2]))
+    times = np.array(draw(st.lists(st.integers(-12, 30), min_size=n, max_size=n)), np.int64)
+    missing_time = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), bool)
+    missing_time &= draw(st.booleans()) & (np.arange(n) % 7 == 3)
+    ts = pd.Series((times * unit).view("datetime64[ns]")).dt.tz_localize("UTC")
+    ts[missing_time] = pd.NaT
+    keys = pd.Series(draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n)), dtype=kind)
+    if kind in ("str", "string[python]", "Int64") and n and draw(st.booleans()):
+        keys[np.arange(n) % 5 == 2] = None
+    frame = pd.DataFrame(
+        {
+            "ts": ts,
+            "symbol": keys,
+            "price": np.linspace(10.0, 11.0, n),
+            "size": np.arange(n, dtype=np.int64) % 4 + 1,
+            "recv": pd.to_datetime(
+                np.array(draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)), np.int64),
+                unit="s",
+                utc=True,
+            ),
+        }
+    )
+    opts = {
+        "lag": draw(st.sampled_from(["0s", "500ms", "1s", "3s"])),
+        "allowed_lateness": draw(st.sampled_from(["0s", "1s", "1500ms", "4s"])),
+        "emit": draw(st.sampled_from(["final", "updates"])),
+        "agg": draw(st.sampled_from([None, "ohlcv", {"first": ("price", "first")}])),
+        "scope": "global",
+    }
+    opts["spec"] = TumblingWindowSpec(
+        draw(st.sampled_from(["1s", "2s", "3s"])),
+        offset=draw(st.sampled_from([0, "1s", "-1s", "1500ms"])),
+        emit_partial=draw(st.booleans()),
+    )
+    if draw(st.booleans()):
+        opts["partitions"] = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        opts["arrival_time"] = "recv"
+        frame = frame.iloc[np.argsort(frame["recv"].to_numpy(), kind="stable")]
+    cuts = draw(st.lists(st.integers(0, n), min_size=1, max_size=5))
+    parts = cut(frame, [0, *sorted(cuts), n])
+    if "arrival_time" in opts:
+        parts = [p.iloc[draw(st.permutations(range(len(p))))] for p in parts]
+    opts["buckets"] = draw(st.integers(2, 5))
+    return parts, opts
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=global_cases())
+def test_global_scope_in_buckets(client, case):
+    parts, opts = case
+    spec = opts.pop("spec")
+    # Dask would turn the engine's object key columns (python-storage strings) into Arrow.
+    with dask.config.set({"dataframe.convert-string": False}):
+        ddf = from_parts(parts)
+        assert_same(ddf, spec, **opts)
+        steps = global_graph_steps(mdd.tumbling_windows(ddf, spec, **opts))
+    assert steps == len(parts) * opts["buckets"]  # parallel chains, not one
+
+
+@pytest.mark.parametrize("emit", ["final", "updates"])
+@pytest.mark.parametrize("lateness", ["0s", "700ms"])
+def test_global_scope_synthetic(client, ticks, emit, lateness):
+    # Every symbol spans every partition; one event-time jump closes windows of all buckets.
+    ddf = from_parts(cut(ticks, [0, 400, 400, 1100, 2200, 3000]))
+    for buckets in (2, 3, 7):
+        got = assert_same(
+            ddf, TumblingWindowSpec("1s", offset="250ms"), lag="300ms", scope="global",
+            allowed_lateness=lateness, emit=emit, agg="ohlcv", arrival_time="recv_ts",
+            buckets=buckets,
+        )  # fmt: skip
+        summary = got.summary()
+        assert summary["dropped"] > 0 and summary["rejected"] > 0
+        assert (summary["late"] > 0) == (lateness != "0s")
+        # Windows of several keys close on one row: they come out by start, then key.
+        shared = got.windows.groupby("emit_row")["symbol"].nunique()
+        assert shared.max() > 1
+
+
+def test_global_scope_one_row_closes_every_bucket(client):
+    # Keys spread over the buckets; the watermark (lag 1s) stays below 1s until the
+    # last row (key 40) lifts it to 4s and closes every window, in every bucket.
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([0.5, 0.2, 0.9, 0.1, 1.4, 0.3, 5.0], unit="s", utc=True),
+            "symbol": pd.Series([9, 3, 1, 7, 3, 12, 40], dtype="int64"),
+        }
+    )
+    ddf = from_parts(cut(frame, [0, 2, 2, 5, 7]))
+    buckets = 4
+    spread = mdwindow.hashing.partition_ids(frame["symbol"].iloc[:6], buckets)
+    assert len(set(spread)) > 1
+    for emit in ("final", "updates"):
+        got = assert_same(ddf, "1s", lag="1s", scope="global", emit=emit, buckets=buckets)
+        assert got.windows["emit_row"].tolist() == [6] * 6
+        # By window start, then key, across buckets.
+        assert got.windows["symbol"].tolist() == [1, 3, 7, 9, 12, 3]
+        assert got.windows["window_start"].dt.second.tolist() == [0] * 5 + [1]
+        assert got.windows["emit_watermark"].eq(pd.Timestamp(4, unit="s", tz="UTC")).all()
+        # The watermark is the global one, whichever bucket a row ran in.
+        before = got.trace["watermark_before"]
+        seconds = (before - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+        assert before.isna().tolist() == [True] + [False] * 6
+        assert seconds.iloc[1:].round(6).tolist() == [-0.5, -0.5, -0.1, -0.1, 0.4, 0.4]
+
+
+@pytest.mark.parametrize(
+    "dtype", ["float64", "category", "object"], ids=["float", "categorical", "object"]
+)
+def test_global_scope_other_key_dtypes_run_one_chain(client, ticks, dtype):
+    frame = ticks.iloc[:600].copy()
+    codes = frame["symbol"].factorize()[0]
+    frame["symbol"] = pd.Series(codes, index=frame.index).where(codes >= 0).astype(dtype)
+    with dask.config.set({"dataframe.convert-string": False}):
+        ddf = from_parts(cut(frame, [0, 200, 600]))
+        assert_same(ddf, "1s", lag="200ms", scope="global", buckets=3)
+        result = mdd.tumbling_windows(ddf, "1s", lag="200ms", scope="global", buckets=3)
+        assert global_graph_steps(result) == 2
+        assert_same(ddf, "1s", lag="200ms", key=None, buckets=3)
 
 
 # --------------------------------------------------------------------------
@@ -287,6 +436,16 @@ def test_partitions_out_of_arrival_order(client, ticks, scope):
     parts = cut(ticks.iloc[:1000], [0, 500, 1000])[::-1]
     result = mdd.tumbling_windows(from_parts(parts), "1s", scope=scope, arrival_time="recv_ts")
     with pytest.raises(ValueError, match="arrival"):
+        result.compute()
+
+
+def test_global_scope_key_dtype_unlike_meta(client, ticks):
+    # The phantom key is chosen from the meta's dtype; partitions must hold that dtype.
+    frame = ticks.iloc[:100].assign(symbol=np.arange(100) % 4)
+    parts = [frame.iloc[:50], frame.iloc[50:].astype({"symbol": "float64"})]
+    ddf = dd.from_delayed([dask.delayed(p) for p in parts], meta=frame.iloc[:0])
+    result = mdd.tumbling_windows(ddf, "1s", scope="global", buckets=2)
+    with pytest.raises(TypeError, match="float64 values in Dask partition 1"):
         result.compute()
 
 

@@ -11,13 +11,16 @@ user would: the widget's value is set, which fires the update) and the
 median and max of those updates are reported, per scope for the sliders and
 the symbol picker. The window size and the scope are reported apart for a
 first visit (which scans all rows for the grid of that size and scope,
-once) and for revisits. As a baseline in the same process, one plain ``tumbling_windows``
+once) and for revisits; a full garbage collection (a few hundred ms with the
+objects numba, pandas and matplotlib hold) that lands in a move is counted
+beside it. As a baseline in the same process, one plain ``tumbling_windows``
 call on all rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import os
 import statistics
@@ -38,25 +41,33 @@ LAGS = ("2s", "500ms", "3s", "1s", "5s", "250ms")
 LATENESS = ("250ms", "1s", "0s", "2s", "500ms", "100ms")
 
 
-def _move(tuner: WatermarkTuner, control: Any, value: Any) -> tuple[float, float]:
-    """Wall and CPU seconds of one move (CPU time says less about other jobs' load)."""
+def _full_collections() -> int:
+    return gc.get_stats()[2]["collections"]
+
+
+def _move(tuner: WatermarkTuner, control: Any, value: Any) -> tuple[float, float, int]:
+    """Wall and CPU seconds of one move (CPU time says less about other jobs' load),
+    and how many full garbage collections ran in it."""
+    full = _full_collections()
     start, cpu = time.perf_counter(), time.process_time()
     control.value = value
     elapsed = time.perf_counter() - start, time.process_time() - cpu
     assert tuner.message == "", tuner.message
-    return elapsed
+    return (*elapsed, _full_collections() - full)
 
 
-def _report(name: str, moves: list[tuple[float, float]], baseline: float) -> None:
+def _report(name: str, moves: list[tuple[float, float, int]], baseline: float) -> None:
     if not moves:
         return
-    wall = [w for w, _ in moves]
+    wall = [w for w, _, _ in moves]
     median = statistics.median(wall)
-    cpu = statistics.median(c for _, c in moves)
+    cpu = statistics.median(c for _, c, _ in moves)
+    full = sum(n for _, _, n in moves)
     print(
         f"  {name:30s} median {median * 1000:6.0f} ms (cpu {cpu * 1000:4.0f} ms), "
         f"max {max(wall) * 1000:6.0f} ms over {len(moves)} moves "
         f"({median / baseline:.2f}x one tumbling_windows call)"
+        + (f"; {full} full GC" if full else "")
     )
 
 
@@ -98,10 +109,11 @@ def main() -> None:
             [_move(tuner, tuner.symbol_menu, s) for s in picks],
             baseline,
         )
+        full = _full_collections()
         start, cpu = time.perf_counter(), time.process_time()
         tuner.set(lag="3s", allowed_lateness="1s")
         elapsed = time.perf_counter() - start, time.process_time() - cpu
-        _report("set(lag=, allowed_lateness=)", [elapsed], baseline)
+        _report("set(lag=, allowed_lateness=)", [(*elapsed, _full_collections() - full)], baseline)
 
     tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="key")
     sizes = dict(tuner.size_menu.options)

@@ -154,6 +154,7 @@ class WatermarkTuner:
                          "time_unit": time_unit}  # fmt: skip
         self._partitions = partitions
         self._sweeps: dict[tuple[pd.Timedelta, str], pd.DataFrame] = {}
+        self._points: dict[tuple[pd.Timedelta, str], dict[tuple[int, int], Any]] = {}
         self._scans: dict[tuple[int, int, str], ScopeScan] = {}
         self._columns: TickColumns | None = None
         self._scopes: dict[tuple[Any, ...], ScopeRows] = {}
@@ -306,7 +307,7 @@ class WatermarkTuner:
             grid_key = (spec.size, policy.scope)
             rows = self._scope_rows(spec, policy.scope)
             grid = self._grid(spec, policy.scope)
-            point = self._sweep_point(grid, policy)
+            point = self._sweep_point(grid_key, grid, policy)
             if not self._view.laid_out:
                 self._view.lay_out(grid)
             judged = judge(rows, policy.lag_ns, policy.lateness_ns)
@@ -331,27 +332,40 @@ class WatermarkTuner:
             self._sweeps[grid_key] = grid
         return grid
 
-    @staticmethod
-    def _sweep_point(grid: pd.DataFrame, policy: WatermarkPolicy) -> dict[str, Any]:
-        row = grid[(grid["lag"] == policy.lag) & (grid["lateness"] == policy.allowed_lateness)]
-        if len(row) != 1:
+    def _sweep_point(
+        self, grid_key: Any, grid: pd.DataFrame, policy: WatermarkPolicy
+    ) -> dict[str, Any]:
+        # The grid's points by (lag, lateness) in ns, read once per grid: a lookup per
+        # update instead of filtering the frame.
+        points = self._points.get(grid_key)
+        if points is None:
+            columns = {name: grid[name].to_numpy() for name in grid.columns}
+            lags = grid["lag"].to_numpy().view(np.int64).tolist()
+            lateness = grid["lateness"].to_numpy().view(np.int64).tolist()
+            points = {}
+            for row, at in enumerate(zip(lags, lateness, strict=True)):
+                points.setdefault(at, []).append(row)
+            points = {at: (columns, rows) for at, rows in points.items()}
+            self._points[grid_key] = points
+        columns, rows = points.get((policy.lag_ns, policy.lateness_ns), (None, []))
+        if len(rows) != 1:
             raise ValueError(
                 f"lag {duration_text(policy.lag)} / lateness "
                 f"{duration_text(policy.allowed_lateness)} is not on the sweep grid"
             )
-        record = row.iloc[0]
+        (row,) = rows
         return {
-            "rows": int(record["rows"]),
-            "on_time": int(record["on_time"]),
-            "late": int(record["late_accepted"]),
-            "dropped": int(record["dropped"]),
-            "rejected": int(record["rejected"]),
-            "windows": int(record["windows"]),
-            "pending": int(record["pending"]),
-            "drop_rate": float(record["drop_rate"]),
-            "incomplete_windows": int(record["incomplete_windows"]),
-            "latency_median": record["latency_median"],
-            "latency_p99": record["latency_p99"],
+            "rows": int(columns["rows"][row]),
+            "on_time": int(columns["on_time"][row]),
+            "late": int(columns["late_accepted"][row]),
+            "dropped": int(columns["dropped"][row]),
+            "rejected": int(columns["rejected"][row]),
+            "windows": int(columns["windows"][row]),
+            "pending": int(columns["pending"][row]),
+            "drop_rate": float(columns["drop_rate"][row]),
+            "incomplete_windows": int(columns["incomplete_windows"][row]),
+            "latency_median": pd.Timedelta(columns["latency_median"][row]),
+            "latency_p99": pd.Timedelta(columns["latency_p99"][row]),
         }
 
     def _scan(self, spec: TumblingWindowSpec, scope: str, *, grid: bool = False) -> Any:

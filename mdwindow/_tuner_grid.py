@@ -440,6 +440,16 @@ def _window_latencies_by_table(
     return latency, counts
 
 
+def load_compiled() -> None:
+    """Load both ways of finding closing steps (compiled code is loaded on its first
+    call, some ms each): a tuner calls this when it is built, so that the first
+    visit that takes the other way does not pay for it."""
+    one = np.zeros(1, np.int64)
+    offsets = np.array([0, 1], np.int64)
+    _window_latencies(offsets, one, one, one, offsets, one, one)
+    _window_latencies_by_table(offsets, one, one, one, offsets, one, one, 1)
+
+
 def _closing_table_fits(
     w_offsets: np.ndarray, w_end: np.ndarray, totals: np.ndarray, size: int
 ) -> bool:

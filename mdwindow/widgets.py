@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow._tuner_figure import TunerFigure, zoom
-from mdwindow._tuner_grid import ScopeScan, scan_rows
+from mdwindow._tuner_grid import ScopeScan, load_compiled, scan_rows
 from mdwindow._tuner_rows import DROPPED, ScopeRows, TickColumns, judge
 from mdwindow.hashing import partition_ids
 from mdwindow.plotting import duration_text
@@ -216,6 +216,7 @@ class WatermarkTuner:
             self.symbol_menu,
         ):
             control.observe(self._on_change, names="value")
+        load_compiled()
         self.update()
 
     # -- what the sliders say ------------------------------------------------

@@ -367,6 +367,34 @@ class _Prepared:
         return keys if self.order is None else keys.take(self.order).reset_index(drop=True)
 
 
+def arrival_order(stamps: Any, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, stamps in that order)`` of an ``arrival_time`` column's values.
+
+    The order is the stable sort of the stamps (int64 ns); raises when they
+    are not datetimes, are missing or are out of range.
+    """
+    if _time_kind(stamps) != "datetime":
+        raise TypeError(
+            f"arrival_time: column {column!r} holds "
+            f"{stamps.dtype} values, not datetimes; convert it first, "
+            f"e.g. pd.to_datetime(frame[{column!r}], utc=True)"
+        )
+    raw, out_of_range = event_times_of(stamps, column, None)
+    missing = int(((raw == NEG_INF) & ~out_of_range).sum())
+    if missing:
+        raise ValueError(
+            f"arrival_time: column {column!r} has {missing} missing value(s); "
+            "arrival order must be known for every row: fill or drop them first"
+        )
+    if out_of_range.any():
+        raise ValueError(
+            f"arrival_time: column {column!r} has times outside the "
+            "datetime64[ns] range; drop or fix those rows"
+        )
+    order = np.argsort(raw, kind="stable")
+    return order, raw[order]
+
+
 def prepare(cfg: Config, state: State, frame: pd.DataFrame) -> _Prepared:
     """Check a chunk and bring it into arrival order; raises before any work."""
     _require_columns(cfg, frame)
@@ -382,27 +410,7 @@ def prepare(cfg: Config, state: State, frame: pd.DataFrame) -> _Prepared:
     order = None
     stamp = None
     if cfg.arrival_time is not None:
-        stamps = _column(frame, cfg.arrival_time)
-        if _time_kind(stamps) != "datetime":
-            raise TypeError(
-                f"arrival_time: column {cfg.arrival_time!r} holds "
-                f"{stamps.dtype} values, not datetimes; convert it first, "
-                f"e.g. pd.to_datetime(frame[{cfg.arrival_time!r}], utc=True)"
-            )
-        stamp_raw, stamp_oor = event_times_of(stamps, cfg.arrival_time, None)
-        if ((stamp_raw == NEG_INF) & ~stamp_oor).any():
-            missing = int(((stamp_raw == NEG_INF) & ~stamp_oor).sum())
-            raise ValueError(
-                f"arrival_time: column {cfg.arrival_time!r} has {missing} missing value(s); "
-                "arrival order must be known for every row: fill or drop them first"
-            )
-        if stamp_oor.any():
-            raise ValueError(
-                f"arrival_time: column {cfg.arrival_time!r} has times outside the "
-                "datetime64[ns] range; drop or fix those rows"
-            )
-        order = np.argsort(stamp_raw, kind="stable")
-        stamp = stamp_raw[order]
+        order, stamp = arrival_order(_column(frame, cfg.arrival_time), cfg.arrival_time)
         if n and stamp[0] < state.last_arrival_time:
             raise ValueError(
                 f"arrival_time: this chunk starts at {pd.Timestamp(int(stamp[0]), tz='UTC')}, "

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from mdwindow._time import INT64_MAX, NEG_INF, event_times, is_datetime
+from mdwindow._engine import _column, arrival_order
+from mdwindow._kernels import sat_sub
+from mdwindow._time import INT64_MAX, NEG_INF, event_times
 
 ON_TIME, LATE, DROPPED, REJECTED = 0, 1, 2, 3
 #: Status names, indexed by the codes above.
@@ -60,28 +62,9 @@ class TickColumns:
         codes = np.asarray(codes, dtype=np.int64)
         arrival = None
         if arrival_time is not None:
-            # The engine's checks (mdwindow._engine.prepare), with its messages.
-            if not is_datetime(ticks[arrival_time].dtype):
-                raise TypeError(
-                    f"arrival_time: column {arrival_time!r} holds "
-                    f"{ticks[arrival_time].dtype} values, not datetimes; convert it first, "
-                    f"e.g. pd.to_datetime(frame[{arrival_time!r}], utc=True)"
-                )
-            stamps, out_of_range = event_times(ticks, arrival_time, None)
-            missing = int(((stamps == NEG_INF) & ~out_of_range).sum())
-            if missing:
-                raise ValueError(
-                    f"arrival_time: column {arrival_time!r} has {missing} missing value(s); "
-                    "arrival order must be known for every row: fill or drop them first"
-                )
-            if out_of_range.any():
-                raise ValueError(
-                    f"arrival_time: column {arrival_time!r} has times outside the "
-                    "datetime64[ns] range; drop or fix those rows"
-                )
-            order = np.argsort(stamps, kind="stable")
+            order, stamps = arrival_order(_column(ticks, arrival_time), arrival_time)
             t, bad_time, codes = t[order], bad_time[order], codes[order]
-            arrival = np.ascontiguousarray(stamps[order], np.int64)
+            arrival = np.ascontiguousarray(stamps, np.int64)
         return cls(
             np.ascontiguousarray(t, np.int64),
             np.ascontiguousarray(bad_time, bool),
@@ -235,13 +218,6 @@ def _dense_windows(end, rows, first, slots, size):  # pragma: no cover - compile
 
 
 @njit(cache=True)
-def _sat_sub_one(a, b):  # pragma: no cover - compiled
-    if a <= NEG_INF + b:
-        return NEG_INF
-    return a - b
-
-
-@njit(cache=True)
 def _judge_rows(valid, end, max_before, max_after, lag, lateness):  # pragma: no cover
     """One pass of SPEC section 5 over rows whose scope maximum is already known."""
     n = valid.shape[0]
@@ -250,9 +226,9 @@ def _judge_rows(valid, end, max_before, max_after, lag, lateness):  # pragma: no
     w_after = np.empty(n, np.int64)
     late_by = np.zeros(n, np.int64)
     for i in range(n):
-        wb = _sat_sub_one(max_before[i], lag)
+        wb = sat_sub(max_before[i], lag)
         w_before[i] = wb
-        w_after[i] = _sat_sub_one(max_after[i], lag)
+        w_after[i] = sat_sub(max_after[i], lag)
         if not valid[i]:
             status[i] = REJECTED
             continue

@@ -20,9 +20,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute
 
 from mdwindow._aggregate import AggPlan, aggregate, fused_ohlcv, make_plan
+from mdwindow._frames import (
+    TIMINGS,
+    _categorical,
+    _frame,
+    _labels,
+    _late_frame,
+    _plain,
+    _rejected_frame,
+    _take,
+    _trace_frame,
+)
 from mdwindow._kernels import (
     C_DROPPED,
     C_EMITTED,
@@ -60,16 +70,12 @@ from mdwindow._time import (
     NEG_INF,
     event_times_of,
     is_datetime,
-    timedelta_array,
     utc_array,
 )
 from mdwindow.hashing import HASHES, partition_ids_for_uniques
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy, resolve_policy
 
 EMITS = ("final", "updates")
-STATUSES = ("on_time", "late", "dropped", "rejected")
-TIMINGS = ("on_time", "late", "final", "partial", "pending")
-REASONS = ("missing_time", "missing_key", "time_out_of_range")
 ON_TIME, LATE, DROPPED, REJECTED = range(4)
 
 
@@ -1159,16 +1165,6 @@ def _replicate(gid: np.ndarray, arrival: np.ndarray, n_windows: int, pane_gid, p
     return ordered[offsets[pane_gid][pane_ids] + within], pane_ids
 
 
-_CATEGORIES = {names: pd.CategoricalDtype(list(names)) for names in (STATUSES, TIMINGS, REASONS)}
-
-
-def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
-    # The codes come from this module and are always in range: skip the check.
-    return pd.Categorical.from_codes(
-        codes.astype(np.int8, copy=False), dtype=_CATEGORIES[categories], validate=False
-    )
-
-
 def _pane_frame(
     cfg: Config,
     rows: dict[str, Any],
@@ -1266,235 +1262,6 @@ def _layout_panes(
         stamps = emit_time if emit_time is not None else np.full(n_panes, NEG_INF, np.int64)
         out["emit_time"] = utc_array(stamps)
     return _frame(_labels(tuple(out)), list(out.values()), pd.RangeIndex(n_panes))
-
-
-# --------------------------------------------------------------------------
-# Result frames, built without pandas' per-column checks (a chunk of a
-# thousand rows costs more in DataFrame construction than in windowing)
-
-#: Frames up to this many rows get their same-dtype columns stacked into blocks.
-CONSOLIDATE_ROWS = 1 << 16
-
-
-def _plain(values: Any) -> Any:
-    """numpy values of a pandas array as a numpy array; other arrays unchanged."""
-    return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
-
-
-def _take(values: Any, positions: np.ndarray) -> Any:
-    """``values.take(positions)``; Arrow strings through pyarrow (pandas checks cost more)."""
-    if isinstance(values, pd.arrays.ArrowStringArray):
-        try:
-            chunked = values._pa_array
-            if chunked.num_chunks == 1:
-                # One chunk (the key dictionary is kept so): the plain kernel.
-                taken = pyarrow.compute.array_take(chunked.chunk(0), positions)
-            else:
-                taken = chunked.take(positions)
-            return type(values)(taken, dtype=values.dtype)
-        except (AttributeError, TypeError, ImportError):  # pragma: no cover - other versions
-            pass
-    return _plain(values.take(positions))
-
-
-_LABELS: dict[tuple, pd.Index] = {}
-
-
-def _labels(names: tuple) -> pd.Index:
-    """The column index a frame built from a dict with these keys would have."""
-    found = _LABELS.get(names)
-    if found is None:
-        found = _LABELS[names] = pd.DataFrame(dict.fromkeys(names, ())).columns
-    return found
-
-
-def _frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame:
-    """A frame of ready arrays (numpy or pandas arrays, each as long as ``index``).
-
-    Small frames have their same-dtype columns stacked into blocks (a cheap
-    copy then, and later copies and slices of the frame cost per block);
-    large ones keep each array as it is.
-    """
-    try:
-        from pandas.api.internals import create_dataframe_from_blocks
-
-        blocks = _blocks(arrays, stack=len(index) <= CONSOLIDATE_ROWS)
-        return create_dataframe_from_blocks(blocks, index, columns)
-    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other pandas
-        frame = pd.DataFrame(dict(enumerate(arrays)), index, copy=False)
-        frame.columns = columns
-        return frame
-
-
-def _kind(values: Any) -> Any:
-    """What decides a column's block: its numpy dtype, nanosecond datetimes by
-    zone, anything else a block of its own (None)."""
-    if isinstance(values, np.ndarray):
-        return values.dtype
-    if isinstance(values, pd.arrays.DatetimeArray) and values.unit == "ns":
-        return values.dtype
-    return None
-
-
-#: Block plans by (stack?, kind of each column): ``[(kind, positions)]``.
-_PLANS: dict[tuple, list[tuple[Any, np.ndarray]]] = {}
-
-
-def _blocks(arrays: list, *, stack: bool) -> list[tuple[Any, np.ndarray]]:
-    """``(block values, column positions)`` for ``create_dataframe_from_blocks``."""
-    kinds = tuple(_kind(values) for values in arrays)
-    plan = _PLANS.get((stack, kinds))
-    if plan is None:
-        plan = _PLANS[stack, kinds] = _block_plan(kinds, stack)
-    blocks = []
-    for kind, where in plan:
-        if kind is None or len(where) == 1:
-            values = arrays[where[0]]
-            blocks.append(
-                (values.reshape(1, -1) if isinstance(values, np.ndarray) else values, where)
-            )
-        elif isinstance(kind, np.dtype):
-            block = np.empty((len(where), len(arrays[where[0]])), kind)
-            for row, j in enumerate(where):
-                block[row] = arrays[j]
-            blocks.append((block, where))
-        else:  # nanosecond datetimes of one zone, stacked as int64
-            block = np.empty((len(where), len(arrays[where[0]])), np.int64)
-            for row, j in enumerate(where):
-                block[row] = arrays[j]._ndarray.view(np.int64)
-            nanos = block.view("datetime64[ns]")
-            blocks.append((pd.arrays.DatetimeArray._simple_new(nanos, dtype=kind), where))
-    return blocks
-
-
-def _block_plan(kinds: tuple, stack: bool) -> list[tuple[Any, np.ndarray]]:
-    plan: list[tuple[Any, np.ndarray]] = []
-    groups: dict[Any, list[int]] = {}
-    for j, kind in enumerate(kinds):
-        if kind is None or not stack:
-            plan.append((kind, np.array([j])))
-        else:
-            groups.setdefault(kind, []).append(j)
-    plan.extend((kind, np.array(where)) for kind, where in groups.items())
-    return plan
-
-
-class _Layout(NamedTuple):
-    """What ``frame.iloc[[]]`` with columns appended looks like, for one input schema."""
-
-    columns: pd.Index
-    dtypes: list
-    index: tuple  # type, dtype and names of the index
-    added: list
-    labels: pd.Index  # columns of the result
-    empty: pd.DataFrame  # the result for no rows (copied, never handed out)
-
-
-#: The last layout seen per set of added columns (late, rejected).
-_LAYOUTS: dict[tuple, _Layout] = {}
-
-
-def _layout(frame: pd.DataFrame, added: dict[str, Any]) -> _Layout | None:
-    """The layout of ``frame`` with ``added`` columns, or None when it has no simple one."""
-    columns, index = frame.columns, frame.index
-    if isinstance(columns, pd.MultiIndex) or not columns.is_unique:
-        return None
-    if type(index) not in (pd.RangeIndex, pd.Index):
-        # Other index types keep more than their dtype in an empty take (levels, freq).
-        return None
-    try:
-        dtypes = list(frame._mgr.get_dtypes())
-    except AttributeError:  # pragma: no cover - other pandas versions
-        return None
-    names = tuple(added)
-    added_dtypes = [values.dtype for values in added.values()]
-    known = _LAYOUTS.get(names)
-    if (
-        known is not None
-        and known.dtypes == dtypes
-        and known.added == added_dtypes
-        and known.index == (type(index), index.dtype, index.names)
-        and (known.columns is columns or known.columns.equals(columns))
-        and known.columns.dtype == columns.dtype
-        and known.columns.name == columns.name
-    ):
-        return known
-    # Assign the columns one by one as the plain pandas way would, once per schema.
-    empty = frame.iloc[np.empty(0, np.int64)].copy()
-    for name, values in added.items():
-        empty[name] = values[:0]
-    arrays = [_plain(empty.iloc[:, j].array) for j in range(empty.shape[1])]
-    layout = _Layout(
-        columns,
-        dtypes,
-        (type(index), index.dtype, index.names),
-        added_dtypes,
-        empty.columns,
-        _frame(empty.columns, arrays, empty.index),
-    )
-    _LAYOUTS[names] = layout
-    return layout
-
-
-def _with_columns(frame: pd.DataFrame, at: np.ndarray, added: dict[str, Any]) -> pd.DataFrame:
-    """``frame.iloc[at]`` with ``added`` columns appended, as ``out[name] = values`` would."""
-    layout = _layout(frame, added)
-    if layout is None:
-        out = frame.iloc[at].copy()
-        for name, values in added.items():
-            out[name] = values
-        return out
-    if not len(at):
-        return layout.empty.copy(deep=False)
-    manager = frame._mgr
-    arrays = [_take(manager.iget_values(j), at) for j in range(len(frame.columns))]
-    return _frame(layout.labels, arrays + list(added.values()), frame.index.take(at))
-
-
-def _late_frame(frame, prepared, positions, arrival, start, size, watermark, late_by):
-    return _with_columns(
-        frame,
-        positions if prepared.order is None else prepared.order[positions],
-        {
-            "arrival": arrival,
-            "window_start": utc_array(start),
-            "window_end": utc_array(start + size),
-            "watermark": utc_array(watermark),
-            "late_by": timedelta_array(late_by),
-        },
-    )
-
-
-def _rejected_frame(frame, prepared, positions, arrival, reason):
-    return _with_columns(
-        frame,
-        positions if prepared.order is None else prepared.order[positions],
-        {"arrival": arrival, "reason": _categorical(reason, REASONS)},
-    )
-
-
-_TRACE = ("arrival", "window_start", "watermark_before", "watermark_after", "status")
-
-
-def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
-    """One row per input row, in input order, aligned with the input index.
-
-    ``start`` is NEG_INF for rejected rows.
-    """
-    n = prepared.n
-    if prepared.order is None:
-        back = slice(None)
-    else:
-        back = np.empty(n, np.int64)
-        back[prepared.order] = np.arange(n)
-    arrays = [
-        arrival[back],
-        utc_array(start[back]),
-        utc_array(w_before[back]),
-        utc_array(w_after[back]),
-        _categorical(status[back], STATUSES),
-    ]
-    return _frame(_labels(_TRACE), arrays, frame.index)
 
 
 def open_windows(cfg: Config, state: State, *, closing: bool):

@@ -110,7 +110,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from mdwindow import hashing as _hashing
 from mdwindow import windows as _windows
 from mdwindow._dask_global import Carriers, Marks, phantom_keys
-from mdwindow._engine import STATUSES
+from mdwindow._frames import STATUSES
 from mdwindow._time import NEG_INF
 from mdwindow.incremental import Windower
 from mdwindow.result import WindowResult

@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from mdwindow._engine import STATUSES, Deferred, resolve
+from mdwindow._engine import Deferred, resolve
+from mdwindow._frames import STATUSES
 
 _FRAMES = ("windows", "pending", "late", "rejected", "trace")
 

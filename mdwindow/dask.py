@@ -754,16 +754,4 @@ def partition_balance(
     table = _hashing.partition_ids_for_uniques(counts.index, partitions, hash=hash, seed=seed)
     rows = np.bincount(table, weights=counts.to_numpy(), minlength=partitions).astype(np.int64)
     keys = np.bincount(table, minlength=partitions).astype(np.int64)
-    total = int(rows.sum())
-    share = rows / total if total else np.zeros(partitions, dtype=np.float64)
-    balance = pd.DataFrame(
-        {
-            "partition": np.arange(partitions, dtype=np.int64),
-            "rows": rows,
-            "keys": keys,
-            "share": share.astype(np.float64),
-        }
-    )
-    balance.attrs["max_mean_ratio"] = float(rows.max() / rows.mean()) if total else float("nan")
-    balance.attrs["missing_keys"] = sum(t[1] for t in tallies)
-    return balance
+    return _hashing.balance_frame(rows, keys, sum(t[1] for t in tallies))

@@ -507,6 +507,15 @@ def partition_balance(
     # categories, which must not inflate the per-partition key counts.
     used = np.bincount(codes[present], minlength=len(table) - 1) > 0
     keys = np.bincount(table[:-1][used], minlength=partitions).astype(np.int64)
+    return balance_frame(rows, keys, int(np.count_nonzero(~present)))
+
+
+def balance_frame(rows: np.ndarray, keys: np.ndarray, missing_keys: int) -> pd.DataFrame:
+    """The :func:`partition_balance` frame of per-partition row and key counts.
+
+    ``attrs`` carry ``max_mean_ratio`` (NaN without rows) and ``missing_keys``.
+    """
+    partitions = len(rows)
     total = int(rows.sum())
     share = rows / total if total else np.zeros(partitions, dtype=np.float64)
     balance = pd.DataFrame(
@@ -518,5 +527,5 @@ def partition_balance(
         }
     )
     balance.attrs["max_mean_ratio"] = float(rows.max() / rows.mean()) if total else float("nan")
-    balance.attrs["missing_keys"] = int(np.count_nonzero(~present))
+    balance.attrs["missing_keys"] = int(missing_keys)
     return balance

@@ -162,6 +162,10 @@ class Channel(Generic[T]):
 
         Raises :class:`ChannelClosed` if the channel is closed.
         """
+        return self._try_put_tagged(item, None)
+
+    def _try_put_tagged(self, item: T, tag: Any) -> bool:
+        """``try_put`` with the item's tag (kept when the channel keeps tags)."""
         if self._closed:
             raise ChannelClosed("put: the channel is closed; nothing more can be written")
         items = self._items
@@ -170,20 +174,7 @@ class Channel(Generic[T]):
             return False
         items.append(item)
         if self._tags is not None:
-            self._tags.append(None)
-        self._after_put(fill + 1)
-        return True
-
-    def _try_put_tagged(self, item: T, tag: Any) -> bool:
-        """``try_put`` for a tagged channel: the item and its tag."""
-        if self._closed:
-            raise ChannelClosed("put: the channel is closed; nothing more can be written")
-        items = self._items
-        fill = len(items)
-        if fill >= self._capacity:
-            return False
-        items.append(item)
-        self._tags.append(tag)  # type: ignore[union-attr]
+            self._tags.append(tag)
         self._after_put(fill + 1)
         return True
 

@@ -37,6 +37,7 @@ from mdwindow._kernels import (
     C_DROPPED,
     C_EMITTED,
     C_GLOBAL_MAX,
+    C_OPEN,
     C_REJECTED,
     C_WINDOWS,
     E_KEY,
@@ -51,6 +52,7 @@ from mdwindow._kernels import (
     K_UNKNOWN,
     FinalInputs,
     FinalOutputs,
+    FinalWork,
     classify_rows,
     emission_order,
     factorize_strings,
@@ -63,6 +65,8 @@ from mdwindow._kernels import (
     open_row_positions,
     prefix_lengths,
     rehash_strings,
+    renumber_open,
+    resumed_work,
     window_ids,
 )
 from mdwindow._time import (
@@ -189,6 +193,30 @@ class State:
     time_kind: str | None = None
     _key_rank: np.ndarray | None = field(default=None, repr=False, compare=False)
     _key_table: Any = field(default=None, repr=False, compare=False)
+    # The compiled window table of emit="final", valid for this state only
+    # while ``_live.owner is _token`` (see _LiveWindows).
+    _live: Any = field(default=None, repr=False, compare=False)
+    _token: object = field(default_factory=object, repr=False, compare=False)
+
+
+@dataclass(eq=False)
+class _LiveWindows:
+    """The open windows of ``emit="final"`` in compiled form, carried to the next chunk.
+
+    Rebuilding the window table from the open rows costs a pass over them
+    on every chunk (most of the work for small chunks). The table is kept
+    instead, for the state that the chunk produced: ``owner`` is that
+    state's token, and a chunk that starts from any other state (an older
+    one, a restored checkpoint) rebuilds the table from its ``open_rows``.
+    A chunk that takes the table over clears ``owner`` before changing it,
+    so a chunk failing half way leaves nothing usable behind.
+    """
+
+    work: FinalWork
+    window: np.ndarray  # window id (slot numbering) of each of the owner's open rows
+    fused: bool  # whether the slots fold OHLCV (then of these dtypes)
+    dtypes: tuple
+    owner: object
 
 
 class Deferred:
@@ -289,20 +317,20 @@ def _sat_add(values: np.ndarray, amount: int) -> np.ndarray:
 # Input checks and normalisation (raise before any state changes)
 
 
-#: The last (config, column names) that passed :func:`_require_columns`: a
-#: replay of one frame's slices checks its columns once.
-_CHECKED: tuple[Any, Any] = (None, None)
+#: The last (config, column index, column names) that passed
+#: :func:`_require_columns`: a replay of one frame's slices checks its columns once.
+_CHECKED: tuple[Any, Any, Any] = (None, None, None)
 
 
 def _require_columns(cfg: Config, frame: pd.DataFrame) -> None:
     global _CHECKED
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"ticks: got {type(frame).__name__}; give a pandas DataFrame")
-    names = tuple(frame.columns)
-    if _CHECKED[0] is cfg and _CHECKED[1] == names:
-        return
+    columns = frame.columns
+    if _CHECKED[0] is cfg and (_CHECKED[1] is columns or _CHECKED[2] == tuple(columns)):
+        return  # slices of one frame share its (immutable) column index
     _check_columns(cfg, frame)
-    _CHECKED = (cfg, names)
+    _CHECKED = (cfg, columns, tuple(columns))
 
 
 def _check_columns(cfg: Config, frame: pd.DataFrame) -> None:
@@ -840,16 +868,31 @@ def _final_chunk(cfg, state, frame, prepared):
     """``emit="final"``: one compiled pass judges rows, fills windows and closes them."""
     n = prepared.n
     old = state.open_rows or _empty_rows(cfg)
-    n_old = len(old["key"])
-    # Rows of windows: those kept from earlier chunks, then this chunk's.
-    columns = {
-        c: _concat(old["col:" + c], _chunk_column(frame, prepared, c)) for c in cfg.plan.columns
-    }
-    fused = fused_ohlcv(cfg.plan, columns)
+    chunk_columns = {c: _chunk_column(frame, prepared, c) for c in cfg.plan.columns}
+    fused = fused_ohlcv(cfg.plan, chunk_columns)
+    live = state._live
+    resume = (
+        live is not None
+        and live.owner is state._token
+        and live.fused == (fused is not None)
+        and (fused is None or live.dtypes == (fused[0].dtype, fused[1].dtype))
+    )
+    # Rows the pass folds: this chunk's, after the kept open rows unless the
+    # window table of the previous chunk is taken over.
+    n_old = 0 if resume else len(old["key"])
+    if resume:
+        live.owner = None
+    if resume and fused is not None:
+        columns = chunk_columns  # the slots hold the open windows' running OHLCV
+    else:
+        columns = {c: _concat(old["col:" + c], chunk_columns[c]) for c in cfg.plan.columns}
+        if not resume:
+            fused = fused_ohlcv(cfg.plan, columns)
     price, volume = fused if fused is not None else (np.empty(0, np.float64),) * 2
     # Outputs come from numpy, which asks for huge pages; pages past what is
     # written (windows emitted, rows dropped) are never touched.
-    capacity = n_old + n  # at most one new window per row
+    n_open = int(live.work.counters[C_OPEN]) if resume else 0
+    capacity = n_open + n_old + n  # at most one new window per row
     per_window = capacity if fused is not None else 0
     outputs = FinalOutputs(
         per_row=np.empty((4, n), np.int64),
@@ -864,18 +907,18 @@ def _final_chunk(cfg, state, frame, prepared):
         volume=np.empty(per_window, volume.dtype),
         vwap=np.empty(per_window, np.float64),
     )
+    outputs.pane[:n_open] = -1
     codes = np.empty(n, np.int64)
-    counters = final_counters()
     # Fault the per-row output pages in on another core meanwhile (see _Prefault).
     coded_here = isinstance(prepared.key_values, pd.arrays.ArrowStringArray)
     prefault = _Prefault([codes] * coded_here + [outputs.per_row, outputs.status, outputs.window])
     try:
         codes, keys, key_partition, key_table = _key_codes(cfg, state, prepared, codes)
         inputs = FinalInputs(
-            key=_concat(old["key"], codes),
-            t=_concat(old["t"], prepared.t),
-            old_start=old["start"],
-            old_late=old["late"],
+            key=codes if resume else _concat(old["key"], codes),
+            t=prepared.t if resume else _concat(old["t"], prepared.t),
+            old_start=old["start"][:n_old],
+            old_late=old["late"][:n_old],
             bad_time=_nonzero_or_empty(prepared.out_of_range.view(np.int8)),
             price=price,
             size=volume,
@@ -887,33 +930,71 @@ def _final_chunk(cfg, state, frame, prepared):
             inputs = inputs._replace(key_rank=key_rank(keys, rank_cache))
         scope_max = np.full(_n_scopes(cfg, keys), NEG_INF, np.int64)
         scope_max[: len(state.scope_max)] = state.scope_max
+        if resume:
+            work = resumed_work(
+                live.work, scope_max, state.global_max, len(keys), inputs.key_rank,
+                state.keys is None or len(keys) != len(state.keys),
+            )  # fmt: skip
+        else:
+            work = new_final_work(
+                scope_max, state.global_max, len(keys), price.dtype, volume.dtype, n_old,
+                final_counters(),
+            )  # fmt: skip
         idle = cfg.policy.idle_ns
-        work = new_final_work(
-            scope_max, state.global_max, len(keys), price.dtype, volume.dtype, n_old, counters
-        )
-        final_pass(
+        work = final_pass(
             inputs, outputs, work, n_old, state.rows_seen, 0 if cfg.scope == "global" else -1,
             cfg.spec.size_ns, cfg.spec.offset_ns, cfg.policy.lag_ns,
             -1 if idle is None else idle, cfg.policy.lateness_ns, fused is not None,
         )  # fmt: skip
     finally:
         prefault.finish()
-    output, open_rows = _final_output(
-        cfg, state, frame, prepared, inputs, outputs, counters, columns, keys, key_partition
+    # Every row the windows hold: the kept open rows, then this chunk's.
+    rows = _WindowRows(
+        old,
+        old_window=live.window if resume else outputs.window[:n_old],
+        window=outputs.window[n_old:],
+        codes=codes,
+        t=prepared.t,
+        chunk_columns=chunk_columns,
+    )
+    key_table = key_table if key_table is not None else state._key_table
+    output, open_rows, open_window = _final_output(
+        cfg, state, frame, prepared, rows, outputs, work, columns, keys, key_partition, key_table
     )
     new_state = _next_state(
         cfg,
         state,
         prepared,
-        global_max=counters[C_GLOBAL_MAX],
+        global_max=work.counters[C_GLOBAL_MAX],
         scope_max=scope_max,
         keys=keys,
         key_partition=key_partition,
         open_rows=open_rows,
     )
     new_state._key_rank = rank_cache._key_rank
-    new_state._key_table = key_table if key_table is not None else state._key_table
+    new_state._key_table = key_table
+    new_state._live = _LiveWindows(
+        work,
+        open_window,
+        fused is not None,
+        (price.dtype, volume.dtype),
+        new_state._token,
+    )
     return output, new_state
+
+
+class _WindowRows(NamedTuple):
+    """The rows of a ``final_pass`` in two parts: kept open rows, then the chunk's."""
+
+    old: dict[str, Any]
+    old_window: np.ndarray
+    window: np.ndarray
+    codes: np.ndarray
+    t: np.ndarray
+    chunk_columns: dict[str, Any]
+
+    def all(self, name: str, chunk_values: Any) -> Any:
+        return _concat(self.old[name], chunk_values)
 
 
 def _nonzero_or_empty(flags: np.ndarray) -> np.ndarray:
@@ -922,28 +1003,30 @@ def _nonzero_or_empty(flags: np.ndarray) -> np.ndarray:
 
 
 def _final_output(
-    cfg, state, frame, prepared, inputs, outputs, counters, columns, keys, partition
+    cfg, state, frame, prepared, rows, outputs, work, columns, keys, partition, key_table
 ):
-    """The frames of a ``final_pass``, and the rows of the windows it left open."""
-    n_old = len(inputs.old_start)
+    """The frames of a ``final_pass``; the rows of the windows it left open and their
+    window ids (renumbered ``0 .. open-1`` in ``work``)."""
+    counters = work.counters
     base = state.rows_seen
     n_panes = int(counters[C_EMITTED])
+    n_windows = int(counters[C_WINDOWS])
     start, w_before, w_after, arrival = outputs.per_row
     status = outputs.status
     emitted = outputs.emitted[:, :n_panes]
+    pane = outputs.pane[:n_windows]
     if len(outputs.vwap):
         parts = (*outputs.prices[:, :n_panes], outputs.volume[:n_panes], outputs.vwap[:n_panes])
         values = dict(zip(cfg.plan.names, parts, strict=True))
     else:
-        old_arrival = state.open_rows["arrival"] if state.open_rows else arrival[:0]
         values = aggregate(
             cfg.plan,
             columns,
-            outputs.window,
-            outputs.pane[: counters[C_WINDOWS]],
+            _concat(rows.old_window, rows.window),
+            pane,
             n_panes,
-            inputs.t,
-            _concat(old_arrival, arrival),
+            rows.all("t", rows.t),
+            rows.all("arrival", base + np.arange(prepared.n)),
         )
     emit_row = emitted[E_ROW]
     windows = _layout_panes(
@@ -960,21 +1043,24 @@ def _final_output(
         emit_row + base if base else emit_row,
         emitted[E_WATERMARK],
         prepared.arrival_stamp[emit_row] if prepared.arrival_stamp is not None else None,
+        key_table,
     )
 
-    kept = open_row_positions(outputs.window, outputs.pane)
-    split = int(np.searchsorted(kept, n_old))
-    kept_old, kept_new = kept[:split], kept[split:] - n_old
-    old = state.open_rows or _empty_rows(cfg)
+    kept_old = open_row_positions(rows.old_window, pane)
+    kept_new = open_row_positions(rows.window, pane)
+    old = rows.old
     open_rows = {
-        "key": inputs.key[kept].astype(np.int64, copy=False),
+        "key": _concat(old["key"][kept_old], rows.codes[kept_new]),
         "start": _concat(old["start"][kept_old], start[kept_new]),
-        "t": inputs.t[kept],
+        "t": _concat(old["t"][kept_old], rows.t[kept_new]),
         "arrival": _concat(old["arrival"][kept_old], base + kept_new),
         "late": _concat(old["late"][kept_old], status[kept_new] == LATE),
     }
     for c in cfg.plan.columns:
-        open_rows["col:" + c] = columns[c][kept]
+        open_rows["col:" + c] = _concat(old["col:" + c][kept_old], rows.chunk_columns[c][kept_new])
+    remap = np.full(n_windows, -1, np.int64)
+    renumber_open(work.slots, remap)
+    open_window = _concat(remap[rows.old_window[kept_old]], remap[rows.window[kept_new]])
 
     dropped, late_by = outputs.dropped[:, : counters[C_DROPPED]]
     rejected = outputs.rejected[: counters[C_REJECTED]]
@@ -983,7 +1069,7 @@ def _final_output(
         cfg, frame, prepared, windows, arrival, start, w_before, w_after, status,
         dropped, late_by, rejected, reasons,
     )  # fmt: skip
-    return output, open_rows
+    return output, open_rows, open_window
 
 
 def _updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
@@ -1235,13 +1321,23 @@ def _layout_panes(
     emit_row: np.ndarray,
     emit_watermark: np.ndarray | None,
     emit_time: np.ndarray | None,
+    key_table: KeyTable | None = None,
 ) -> pd.DataFrame:
-    """The ``windows``-style frame of panes whose aggregates are computed."""
+    """The ``windows``-style frame of panes whose aggregates are computed.
+
+    ``key_table``, when it is the compiled form of ``keys``, lends its string
+    buffers for taking the panes' keys.
+    """
     n_panes = len(pane_key)
     out: dict[str, Any] = {}
     if cfg.key is not None:
         # Keep the keys' dtype (a frame would infer "str" from object values).
-        out[cfg.key] = _take(keys.array, pane_key) if keys is not None else np.empty(0, object)
+        strings = None
+        if key_table is not None and keys is not None and key_table.size == len(keys):
+            strings = (key_table.offsets, key_table.data)
+        out[cfg.key] = (
+            _take(keys.array, pane_key, strings) if keys is not None else np.empty(0, object)
+        )
     if cfg.partitions is not None:
         out["partition"] = (
             key_partition[pane_key].astype(np.int64, copy=False)

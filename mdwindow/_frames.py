@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute
 
+from mdwindow._kernels import gather_strings
 from mdwindow._time import timedelta_array, utc_array
 
 STATUSES = ("on_time", "late", "dropped", "rejected")
@@ -44,8 +45,17 @@ def _plain(values: Any) -> Any:
     return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
 
 
-def _take(values: Any, positions: np.ndarray) -> Any:
-    """``values.take(positions)``; Arrow strings through pyarrow (pandas checks cost more)."""
+def _take(values: Any, positions: np.ndarray, strings: Any = None) -> Any:
+    """``values.take(positions)``; Arrow strings through pyarrow (pandas checks cost more).
+
+    ``strings`` may hold the same Arrow strings as ``(offsets, data)`` (the
+    engine's compiled key dictionary, see ``KeyTable``): they are gathered
+    into new Arrow buffers directly, cheaper still for a few hundred keys.
+    """
+    if strings is not None and isinstance(values, pd.arrays.ArrowStringArray):
+        taken = _gathered(values, positions, *strings)
+        if taken is not None:
+            return taken
     if isinstance(values, pd.arrays.ArrowStringArray):
         try:
             chunked = values._pa_array
@@ -58,6 +68,25 @@ def _take(values: Any, positions: np.ndarray) -> Any:
         except (AttributeError, TypeError, ImportError):  # pragma: no cover - other versions
             pass
     return _plain(values.take(positions))
+
+
+def _gathered(values: Any, positions: np.ndarray, offsets: np.ndarray, data: np.ndarray):
+    """``values.take(positions)`` built from the strings' own buffers, or None."""
+    import pyarrow as pa
+
+    chunked = values._pa_array
+    kind = chunked.type
+    if chunked.null_count or not (pa.types.is_large_string(kind) or pa.types.is_string(kind)):
+        return None
+    out_offsets, out_data = gather_strings(offsets, data, positions.astype(np.int64, copy=False))
+    if pa.types.is_string(kind):
+        if len(out_data) > np.iinfo(np.int32).max:
+            return None
+        out_offsets = out_offsets.astype(np.int32)
+    array = pa.Array.from_buffers(
+        kind, len(positions), [None, pa.py_buffer(out_offsets), pa.py_buffer(out_data)]
+    )
+    return type(values)(pa.chunked_array([array], kind), dtype=values.dtype)
 
 
 _LABELS: dict[tuple, pd.Index] = {}
@@ -78,15 +107,65 @@ def _frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame:
     copy then, and later copies and slices of the frame cost per block);
     large ones keep each array as it is.
     """
+    blocks = _blocks(arrays, stack=len(index) <= CONSOLIDATE_ROWS)
+    if _FAST_BLOCKS is not None:
+        try:
+            return _FAST_BLOCKS(blocks, index, columns)
+        except (AttributeError, TypeError, ValueError):  # pragma: no cover - other pandas
+            pass
     try:
         from pandas.api.internals import create_dataframe_from_blocks
 
-        blocks = _blocks(arrays, stack=len(index) <= CONSOLIDATE_ROWS)
         return create_dataframe_from_blocks(blocks, index, columns)
     except (ImportError, AttributeError, TypeError):  # pragma: no cover - other pandas
         frame = pd.DataFrame(dict(enumerate(arrays)), index, copy=False)
         frame.columns = columns
         return frame
+
+
+def _fast_blocks():
+    """``create_dataframe_from_blocks`` without its per-block checks, from pandas'
+    internals (their blocks are exactly what ``_blocks`` makes: 2-D numpy or
+    datetime values, 1-D other arrays); None when this pandas lacks them."""
+    try:
+        from pandas._libs.internals import BlockPlacement
+        from pandas.core.internals.api import _make_block
+        from pandas.core.internals.blocks import new_block
+        from pandas.core.internals.managers import BlockManager
+    except ImportError:  # pragma: no cover - other pandas
+        return None
+
+    def build(blocks: list, index: pd.Index, columns: pd.Index) -> pd.DataFrame:
+        made = []
+        for values, where in blocks:
+            if isinstance(values, np.ndarray) and values.dtype.kind not in "mM":
+                made.append(new_block(values, BlockPlacement(where), ndim=2))
+            else:  # shaped and typed as pandas wants
+                made.append(_make_block(values, where))
+        manager = BlockManager(tuple(made), [columns, index], verify_integrity=False)
+        return pd.DataFrame._from_mgr(manager, manager.axes)
+
+    # Checked once against the public builder: same frame, or no shortcut.
+    probe = [
+        (np.zeros((2, 1)), np.array([0, 2])),
+        (pd.array(["a"], dtype="str"), np.array([1])),
+        (pd.to_datetime([0], utc=True).array, np.array([3])),
+        (pd.to_timedelta([1]).array, np.array([4])),
+    ]
+    labels, rows = pd.Index(list("abcde")), pd.RangeIndex(1)
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+
+        made = build(probe, rows, labels)
+        made._mgr._verify_integrity()
+        if not made.equals(create_dataframe_from_blocks(probe, rows, labels)):
+            return None  # pragma: no cover - other pandas
+    except Exception:  # pragma: no cover - other pandas
+        return None
+    return build
+
+
+_FAST_BLOCKS = _fast_blocks()
 
 
 def _kind(values: Any) -> Any:

@@ -481,6 +481,27 @@ def rehash_strings(table, hashes, n_keys):  # pragma: no cover - compiled
         table[slot] = c
 
 
+@njit(cache=True, nogil=True)
+def gather_strings(offsets, data, positions):  # pragma: no cover - compiled
+    """Strings ``positions`` of (``offsets``, ``data``) as new Arrow buffers
+    ``(offsets, data)``."""
+    out_offsets = np.empty(positions.shape[0] + 1, np.int64)
+    out_offsets[0] = 0
+    total = 0
+    for i in range(positions.shape[0]):
+        p = positions[i]
+        total += offsets[p + 1] - offsets[p]
+        out_offsets[i + 1] = total
+    out_data = np.empty(total, np.uint8)
+    for i in range(positions.shape[0]):
+        p = positions[i]
+        at = out_offsets[i]
+        for b in range(offsets[p], offsets[p + 1]):
+            out_data[at] = data[b]
+            at += 1
+    return out_offsets, out_data
+
+
 # --------------------------------------------------------------------------
 # Open windows by (key, start): a small open-addressing hash table
 #
@@ -1012,12 +1033,14 @@ def new_final_work(
     counters[C_FREE] = slots
     counters[C_GLOBAL_MAX] = global_max
     counters[C_POOL] = 4 * n_scopes
+    slot_fields = np.empty((12, slots), np.int64)
+    slot_fields[S_OPEN] = 0
     return FinalWork(
         counters=counters,
         scope_max=scope_max,
         table=np.full(2 * slots, -1, np.int64),
         last_of_key=np.full(n_keys, -1, np.int64),
-        slots=np.empty((12, slots), np.int64),
+        slots=slot_fields,
         slot_prices=np.empty((4, slots), price_dtype),
         slot_volume=np.empty(slots, size_dtype),
         slot_vwap=np.empty((2, slots), np.float64),
@@ -1046,6 +1069,7 @@ def final_pass(
             new = 2 * old
             c[C_FREE] = new - old
             slots = _grown(work.slots, new)
+            slots[S_OPEN, old:] = 0
             table = np.full(2 * new, -1, np.int64)
             _rehash(table, work.table, slots[S_KEY], slots[S_START])
             work = work._replace(
@@ -1070,6 +1094,71 @@ def final_pass(
             work.cap[h] = 2 * cap
             c[C_POOL] = used + 2 * cap
             work = work._replace(pool=pool)
+
+
+def resumed_work(
+    work: FinalWork, scope_max: np.ndarray, global_max: int, n_keys: int, key_rank, new_keys: bool
+) -> FinalWork:
+    """``work`` of the previous chunk, ready for :func:`final_rows` on the next one.
+
+    Its open windows stay where they are (ids ``0 .. open-1`` from
+    :func:`renumber_open`); the per-key and per-scope arrays grow for keys
+    and scopes first seen in this chunk, and with ``new_keys`` the open
+    slots take their keys' new ranks (inserting keys keeps the order of the
+    others, so every heap stays a heap).
+    """
+    c = work.counters
+    for field in (C_ROW, C_EMITTED, C_DROPPED, C_REJECTED, C_NEED_HEAP):
+        c[field] = 0
+    c[C_WINDOWS] = c[C_OPEN]
+    c[C_GLOBAL_MAX] = global_max
+    last_of_key = work.last_of_key
+    if n_keys > len(last_of_key):
+        last_of_key = np.full(n_keys, -1, np.int64)
+        last_of_key[: len(work.last_of_key)] = work.last_of_key
+    off, length, cap, pool = work.off, work.length, work.cap, work.pool
+    known, n_scopes = len(off), len(scope_max)
+    if n_scopes > known:
+        # A heap of four for each new scope, at the end of the pool.
+        used = c[C_POOL]
+        added = n_scopes - known
+        off = np.concatenate([off, used + 4 * np.arange(added, dtype=np.int64)])
+        length = np.concatenate([length, np.zeros(added, np.int64)])
+        cap = np.concatenate([cap, np.full(added, 4, np.int64)])
+        c[C_POOL] = used + 4 * added
+        if c[C_POOL] > len(pool):
+            pool = _grown(pool, 2 * c[C_POOL])
+    if new_keys:
+        refresh_ranks(work.slots, key_rank)
+    return work._replace(
+        scope_max=scope_max,
+        last_of_key=last_of_key,
+        off=off,
+        length=length,
+        cap=cap,
+        pool=pool,
+    )
+
+
+@nrt_free
+def refresh_ranks(slots, key_rank):  # pragma: no cover - compiled
+    """Give every open slot the current rank of its key."""
+    for g in range(slots.shape[1]):
+        if slots[S_OPEN, g] == 1:
+            slots[S_RANK, g] = key_rank[slots[S_KEY, g]]
+
+
+@nrt_free
+def renumber_open(slots, remap):  # pragma: no cover - compiled
+    """Number the open windows ``0 .. open-1`` (by slot); ``remap[old id]`` gets the
+    new id of each open window and stays -1 for the others."""
+    n = 0
+    for g in range(slots.shape[1]):
+        if slots[S_OPEN, g] == 1:
+            remap[slots[S_WINDOW, g]] = n
+            slots[S_WINDOW, g] = n
+            n += 1
+    return n
 
 
 @nrt_free

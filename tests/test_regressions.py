@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -130,3 +131,82 @@ def test_many_arrow_keys_grow_the_dictionary():
     assert_same_frames(tumbling_windows(ticks, "1s", **opts), expected, key_dtype_differs=True)
     chunked = run_in_chunks(ticks, "1s", [0, 1, 700, 701, 2_500, n], **opts)
     assert_same_frames(chunked, expected, key_dtype_differs=True)
+
+
+@given(data=st.data(), ticks=tick_frames(max_rows=60), opts=options())
+def test_carried_window_table_grows_between_chunks(data, ticks, opts):
+    """Pushes take over the previous chunk's window table and grow it (one slot to start)."""
+    opts = dict(opts)
+    spec = opts.pop("spec")
+    if "arrival_time" in opts:
+        ticks = ticks.iloc[np.argsort(ticks["recv"].to_numpy(), kind="stable")]
+    expected = tumbling_windows(ticks, spec, **opts)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(ticks)), max_size=8)))
+    with tiny_kernel_capacity():
+        chunked = run_in_chunks(ticks, spec, [0, *cuts, len(ticks)], **opts)
+    assert_same_frames(chunked, expected)
+
+
+def _keyed_ticks(symbols: list[str], seconds: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts": pd.to_datetime(np.array(seconds) * 1e9, utc=True),
+            "symbol": pd.array(symbols, dtype="str"),
+            "price": np.arange(len(symbols), dtype=float),
+            "size": 1,
+        }
+    )
+
+
+def test_new_keys_between_chunks_keep_the_emission_order():
+    """Keys first seen in a later chunk sort before open windows' keys: windows
+    closing together are still emitted by (start, key order)."""
+    ticks = _keyed_ticks(
+        ["M", "Z", "A", "B", "M", "Z"],
+        [0.1, 0.2, 0.3, 0.4, 5.0, 5.1],
+    )
+    opts = {"lag": "1s", "scope": "global", "agg": "ohlcv"}
+    batch = tumbling_windows(ticks, "1s", **opts)
+    windower = Windower("1s", **opts)
+    parts = [windower.push(ticks.iloc[:2]).windows, windower.push(ticks.iloc[2:]).windows]
+    windows = pd.concat([*parts, windower.flush().windows], ignore_index=True)
+    pd.testing.assert_frame_equal(windows, batch.windows, check_exact=True)
+    assert windows["symbol"].tolist()[:4] == ["A", "B", "M", "Z"]
+
+
+def test_an_older_state_can_be_continued_again():
+    """The engine's states stay valid after a later chunk took the window table over:
+    continuing an older one rebuilds the table from its open rows."""
+    from mdwindow._engine import State as EngineState
+    from mdwindow._engine import process_chunk, resolve
+
+    ticks = _keyed_ticks(["A", "B", "A", "B", "A", "B"], [0.1, 0.2, 1.5, 1.6, 4.0, 4.1])
+    windower = Windower("1s", lag="1s", agg="ohlcv")
+    cfg = windower.config
+    _, first = process_chunk(cfg, EngineState(), ticks.iloc[:3])
+    out_a, _ = process_chunk(cfg, first, ticks.iloc[3:])  # takes the table over
+    out_b, _ = process_chunk(cfg, first, ticks.iloc[3:])  # from the same state again
+    pd.testing.assert_frame_equal(out_a.windows, out_b.windows, check_exact=True)
+    pd.testing.assert_frame_equal(resolve(out_a.trace), resolve(out_b.trace))
+    windower.push(ticks.iloc[:3])
+    pd.testing.assert_frame_equal(windower.push(ticks.iloc[3:]).windows, out_b.windows)
+    assert out_b.windows["count"].tolist() == [1, 1, 1, 1]  # A and B, [0s, 1s) and [1s, 2s)
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string"])
+def test_keys_taken_from_their_string_buffers(kind):
+    import pyarrow as pa
+
+    from mdwindow._frames import _take
+
+    words = ["", "é", "AAPL", "ñxyz", "b"]
+    chunked = pa.chunked_array([pa.array(words, getattr(pa, kind)())])
+    values = pd.arrays.ArrowStringArray(chunked)
+    lengths = np.array([len(w.encode()) for w in words])
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    data = np.frombuffer("".join(words).encode(), np.uint8)
+    positions = np.array([3, 0, 1, 1, 4, 2])
+    taken = _take(values, positions, (offsets, data))
+    assert list(taken) == [words[p] for p in positions]
+    assert taken.dtype == values.dtype
+    assert _take(values, positions[:0], (offsets, data)).tolist() == []

@@ -327,10 +327,12 @@ def _require_columns(cfg: Config, frame: pd.DataFrame) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"ticks: got {type(frame).__name__}; give a pandas DataFrame")
     columns = frame.columns
-    if _CHECKED[0] is cfg and (_CHECKED[1] is columns or _CHECKED[2] == tuple(columns)):
-        return  # slices of one frame share its (immutable) column index
+    # Slices of one frame share the (immutable) values of its column index.
+    labels = getattr(columns, "_values", columns)
+    if _CHECKED[0] is cfg and (_CHECKED[1] is labels or _CHECKED[2] == tuple(columns)):
+        return
     _check_columns(cfg, frame)
-    _CHECKED = (cfg, columns, tuple(columns))
+    _CHECKED = (cfg, labels, tuple(columns))
 
 
 def _check_columns(cfg: Config, frame: pd.DataFrame) -> None:

@@ -204,7 +204,8 @@ class _LiveWindows:
     """The open windows of ``emit="final"`` in compiled form, carried to the next chunk.
 
     Rebuilding the window table from the open rows costs a pass over them
-    on every chunk (most of the work for small chunks). The table is kept
+    on every chunk, however small (with long windows, more rows than the
+    chunk itself). The table is kept
     instead, for the state that the chunk produced: ``owner`` is that
     state's token, and a chunk that starts from any other state (an older
     one, a restored checkpoint) rebuilds the table from its ``open_rows``.

@@ -25,10 +25,6 @@ T = TypeVar("T")
 
 __all__ = ["PartitionedChannel", "PartitioningSpec", "hash_partition"]
 
-#: Items the router hands out before it lets the readers run, even with room
-#: left in every channel: they then read items still in the CPU cache.
-ROUTE_TURN = 2048
-
 # A key's tag, and the item and tag queues and the channel of its partition.
 _Route = tuple[int, deque[Any], deque[Any], Channel[Any]]
 
@@ -152,7 +148,6 @@ class PartitionedChannel(Generic[T]):
         source = self._source
         get_key = self._get_key
         routes_get = routes.get
-        budget = ROUTE_TURN
         exhausted = False
         try:
             async for item in source:
@@ -174,10 +169,6 @@ class PartitionedChannel(Generic[T]):
                     tag_queue.append(tag)
                 elif not channel._try_put_tagged(item, tag):
                     await channel._put_tagged(item, tag)
-                budget -= 1
-                if not budget:
-                    budget = ROUTE_TURN
-                    await asyncio.sleep(0)
             exhausted = True
         except asyncio.CancelledError:
             self._close_all(ChannelClosed("hash_partition was closed before its source ended"))
@@ -197,7 +188,9 @@ class PartitionedChannel(Generic[T]):
         code = int(self._keys.codes([key])[0])
         tag = code * self._spec.partitions + partition
         channel = self._channels[partition]
-        route = (tag, channel._items, channel._tags, channel)
+        tags = channel._tags
+        assert tags is not None  # every channel keeps tags from __init__ on
+        route = (tag, channel._items, tags, channel)
         self._routes[_cache_key(key)] = route
         return route
 

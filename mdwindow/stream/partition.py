@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -23,6 +24,9 @@ from mdwindow.stream.sources import as_async_iterable, call_maybe_async, close_s
 T = TypeVar("T")
 
 __all__ = ["PartitionedChannel", "PartitioningSpec", "hash_partition"]
+
+# A key's tag, and the item and tag queues and the channel of its partition.
+_Route = tuple[int, deque[Any], deque[Any], Channel[Any]]
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,9 @@ class PartitionedChannel(Generic[T]):
             if on_pressure is not None:
                 channel.add_pressure_callback(lambda value, index=index: on_pressure(index, value))
             self._channels.append(channel)
-        # Each distinct key (told apart by type too) -> its tag, made once.
-        self._key_tag: dict[Any, int] = {}
+        # Each distinct key (told apart by type too) -> its tag and where its items
+        # go, made once: one lookup per item finds everything the router needs.
+        self._routes: dict[Any, _Route] = {}
         self._task: asyncio.Task[None] | None = None
 
     def _start(self) -> None:
@@ -139,37 +144,31 @@ class PartitionedChannel(Generic[T]):
     # -- the routing task -----------------------------------------------------
 
     async def _route(self) -> None:
-        channels = self._channels
-        queues = [channel._items for channel in channels]
-        tag_queues = [channel._tags for channel in channels]
-        get_key = self._get_key
-        key_tag = self._key_tag
-        n_partitions = self._spec.partitions
+        routes = self._routes
         source = self._source
+        get_key = self._get_key
+        routes_get = routes.get
         exhausted = False
         try:
             async for item in source:
-                key = get_key(item)
                 # A str key is cached as itself; any other key only under
                 # _cache_key(key), so a bare lookup finds str keys alone.
-                tag = key_tag.get(key)
-                if tag is None:
-                    tag = key_tag.get(_cache_key(key))
-                    if tag is None:
+                key = get_key(item)
+                route = routes_get(key)
+                if route is None:
+                    route = routes_get(_cache_key(key))
+                    if route is None:
                         if _missing(key):
                             await self._missing_key(item, key)
                             continue
-                        tag = self._new_key(key)
-                partition = tag % n_partitions
-                queue = queues[partition]
-                if len(queue) < channels[partition]._quiet:
+                        route = self._new_key(key)
+                tag, queue, tag_queue, channel = route
+                if len(queue) < channel._quiet:
                     # Room, below the pressure mark, no reader waiting: nothing else to do.
                     queue.append(item)
-                    tag_queues[partition].append(tag)  # type: ignore[union-attr]
-                else:
-                    channel = channels[partition]
-                    if not channel._try_put_tagged(item, tag):
-                        await channel._put_tagged(item, tag)
+                    tag_queue.append(tag)
+                elif not channel._try_put_tagged(item, tag):
+                    await channel._put_tagged(item, tag)
             exhausted = True
         except asyncio.CancelledError:
             self._close_all(ChannelClosed("hash_partition was closed before its source ended"))
@@ -183,13 +182,17 @@ class PartitionedChannel(Generic[T]):
             if not exhausted:
                 await close_source(source)
 
-    def _new_key(self, key: Any) -> int:
+    def _new_key(self, key: Any) -> _Route:
         """Hash a key seen for the first time; its tag is ``code * partitions + partition``."""
         partition = self._spec.partition_of(key)
         code = int(self._keys.codes([key])[0])
         tag = code * self._spec.partitions + partition
-        self._key_tag[_cache_key(key)] = tag
-        return tag
+        channel = self._channels[partition]
+        tags = channel._tags
+        assert tags is not None  # every channel keeps tags from __init__ on
+        route = (tag, channel._items, tags, channel)
+        self._routes[_cache_key(key)] = route
+        return route
 
     async def _missing_key(self, item: T, key: Any) -> None:
         if self._on_missing_key is None:
@@ -236,8 +239,8 @@ class PartitionedChannel(Generic[T]):
         """Each distinct key seen so far and its partition (each was hashed once)."""
         partitions = self._spec.partitions
         return {
-            (cached if type(cached) is str else cached[2]): tag % partitions
-            for cached, tag in self._key_tag.items()
+            (cached if type(cached) is str else cached[2]): route[0] % partitions
+            for cached, route in self._routes.items()
         }
 
     @property

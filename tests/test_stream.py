@@ -29,6 +29,7 @@ from mdwindow.stream import (
     hash_partition,
     tumbling_window_event_time,
 )
+from mdwindow.stream.partition import ROUTE_TURN
 
 SECOND = 1_000_000_000
 KEYS = ["AAPL", "MSFT", "NVDA", "TSLA"]
@@ -334,6 +335,40 @@ def test_slow_readers_keep_every_channel_within_capacity_and_pressure_flips():
     # Hysteresis: between the marks, pressure depends on where the fill came from.
     between = {pressure for fill, pressure in seen if low < fill < high}
     assert between == {True, False}
+
+
+def test_the_router_lets_readers_run_while_every_channel_has_room():
+    # Channels far larger than the stream: the router never waits for room, yet
+    # it hands over every ROUTE_TURN items, so the readers take them a turn at
+    # a time (while they are fresh), in order, and nothing is lost.
+    n_items = 3 * ROUTE_TURN + 5
+    items = [{"id": i, "symbol": KEYS[i % 4]} for i in range(n_items)]
+
+    async def main():
+        parts = await hash_partition(
+            feed(items),
+            get_key=get_symbol,
+            spec=PartitioningSpec(partitions=2, capacity=4 * n_items),
+        )
+
+        async def read(partition: int) -> list[list[int]]:
+            reader, batches = parts.stream_partition(partition), []
+            while batch := await reader.get_batch():
+                batches.append([item["id"] for item in batch])
+            return batches
+
+        return await asyncio.gather(*(read(p) for p in parts.partitions()))
+
+    routed = run(main)
+    for batches in routed:
+        assert len(batches) >= 3
+        ids = [i for batch in batches for i in batch]
+        assert ids == sorted(ids)
+    taken = [len(batch) for batches in routed for batch in batches]
+    assert max(taken) <= ROUTE_TURN
+    assert sorted(i for batches in routed for batch in batches for i in batch) == list(
+        range(n_items)
+    )
 
 
 @pytest.mark.parametrize("fail_at", [0, 5, 40])

@@ -102,7 +102,8 @@ class KeyTable:
             arrow = self._arrow = fresh if arrow is None else pa.concat_arrays([arrow, fresh])
         missing = codes < 0
         indices = pa.array(codes, mask=missing) if missing.any() else pa.array(codes)
-        return pd.array(arrow.take(indices), dtype=_STR)
+        # The array's own constructor: pd.array would check every value again.
+        return pd.arrays.ArrowStringArray(pa.chunked_array([arrow.take(indices)]), dtype=_STR)
 
     def object_list(self, codes: np.ndarray) -> list[Any]:
         """The first-seen object of each code, as a list (None for -1)."""

@@ -102,10 +102,6 @@ def _one_nanos(value: Any, factor: int) -> tuple[int, bool]:
     )
 
 
-def utc_column(nanos: np.ndarray) -> Any:
-    return pd.DatetimeIndex(nanos.view("datetime64[ns]")).tz_localize("UTC").array
-
-
 def object_column(values: list[Any]) -> np.ndarray:
     # fromiter keeps each key whole: np.array would split tuple keys into columns.
     return np.fromiter(values, dtype=object, count=len(values))

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import pandas as pd
 
-from mdwindow._time import to_nanos
+from mdwindow._time import to_nanos, utc_array
 from mdwindow.incremental import Windower
 from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.stream.channel import (
@@ -40,7 +40,6 @@ from mdwindow.stream.times import (
     TIME_UNITS,
     event_nanos,
     nanos_of,
-    utc_column,
 )
 
 T = TypeVar("T")
@@ -340,7 +339,7 @@ class WindowStream(Generic[T]):
         self._waiting = 0
         self._waiting_nanos, self._waiting_out_of_range, self._waiting_codes = [], [], []
 
-        columns: dict[str, Any] = {"ts": utc_column(nanos)}
+        columns: dict[str, Any] = {"ts": utc_array(nanos)}
         if self._get_key is not None:
             # The first-seen object of each key: equal keys, far fewer objects to read.
             columns["key"] = self._keys.column(codes)

@@ -22,18 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow._aggregate import AggPlan, aggregate, fused_ohlcv, make_plan
-from mdwindow._frames import (
-    TIMINGS,
-    _categorical,
-    _frame,
-    _labels,
-    _late_frame,
-    _plain,
-    _rejected_frame,
-    _take,
-    _trace_frame,
-)
-from mdwindow._kernels import (
+from mdwindow._final_pass import (
     C_DROPPED,
     C_EMITTED,
     C_GLOBAL_MAX,
@@ -46,27 +35,40 @@ from mdwindow._kernels import (
     E_ROWS,
     E_START,
     E_WATERMARK,
+    FinalInputs,
+    FinalOutputs,
+    FinalWork,
+    final_counters,
+    final_pass,
+    new_final_work,
+    open_row_positions,
+    renumber_open,
+    resumed_work,
+)
+from mdwindow._frames import (
+    TIMINGS,
+    _categorical,
+    _frame,
+    _labels,
+    _late_frame,
+    _plain,
+    _rejected_frame,
+    _take,
+    _trace_frame,
+)
+from mdwindow._kernels import (
     K_KEYS,
     K_NEW,
     K_ROW,
     K_UNKNOWN,
-    FinalInputs,
-    FinalOutputs,
-    FinalWork,
     classify_rows,
     emission_order,
     factorize_strings,
-    final_counters,
-    final_pass,
     first_reaching,
     group_rows,
     last_at_or_before,
-    new_final_work,
-    open_row_positions,
     prefix_lengths,
     rehash_strings,
-    renumber_open,
-    resumed_work,
     window_ids,
 )
 from mdwindow._time import (

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import mdwindow._kernels as kernels
+import mdwindow._final_pass as final_pass_kernels
 from mdwindow import tumbling_windows
 from mdwindow.incremental import Windower
 from tests.compare import assert_matches_reference
@@ -70,12 +70,12 @@ def test_arrow_string_keys_equal_object_keys(ticks, opts, data):
 @contextmanager
 def tiny_kernel_capacity():
     """Start the windowing pass with one slot so that every growth path runs."""
-    saved = kernels.MIN_SLOTS
-    kernels.MIN_SLOTS = 1
+    saved = final_pass_kernels.MIN_SLOTS
+    final_pass_kernels.MIN_SLOTS = 1
     try:
         yield
     finally:
-        kernels.MIN_SLOTS = saved
+        final_pass_kernels.MIN_SLOTS = saved
 
 
 @given(ticks=tick_frames(max_rows=60), opts=options())

@@ -92,6 +92,19 @@ def first_reaching(offsets, ordered, level, query_scope, threshold, none):  # pr
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def upper_bound(ascending, lo, hi, x):  # pragma: no cover - compiled
+    """The first position in ``[lo, hi)`` of the ascending values holding more than ``x``
+    (``hi`` when none does)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ascending[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True)
 def last_at_or_before(offsets, ordered, query_scope, query_row):  # pragma: no cover
     """For each query, the last row of its scope at or before ``query_row`` (-1 if none)."""
@@ -99,15 +112,7 @@ def last_at_or_before(offsets, ordered, query_scope, query_row):  # pragma: no c
     out = np.empty(q, np.int64)
     for j in range(q):
         s = query_scope[j]
-        lo = offsets[s]
-        hi = offsets[s + 1]
-        x = query_row[j]
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if ordered[mid] <= x:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = upper_bound(ordered, offsets[s], offsets[s + 1], query_row[j])
         out[j] = ordered[lo - 1] if lo > offsets[s] else -1
     return out
 

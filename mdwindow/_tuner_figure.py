@@ -35,6 +35,7 @@ from mdwindow.plotting import (
     STATUS_COLORS,
     STATUS_LABELS,
     WATERMARK_COLOR,
+    _steps,
     duration_text,
     plot_lag_tradeoff,
 )
@@ -61,18 +62,6 @@ def _every(count: int, limit: int) -> int:
 def _date_numbers(nanos: np.ndarray) -> np.ndarray:
     """int64 ns since the epoch -> matplotlib date numbers (days since 1970, its epoch)."""
     return np.asarray(nanos, dtype=np.float64) / _NS_PER_DAY
-
-
-def _steps(x: np.ndarray, y: np.ndarray, end: int) -> tuple[np.ndarray, np.ndarray]:
-    """A post-step line by its change points, held until ``end``."""
-    if len(y) == 0:
-        return x, y
-    keep = np.ones(len(y), bool)
-    keep[1:] = y[1:] != y[:-1]
-    x, y = x[keep], y[keep]
-    if end != x[-1]:
-        x, y = np.append(x, end), np.append(y, y[-1])
-    return x, y
 
 
 def zoom(dropped_rows: np.ndarray, rows: int, span: int) -> tuple[int, int]:

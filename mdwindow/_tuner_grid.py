@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from mdwindow._kernels import upper_bound
 from mdwindow._time import INT64_MAX, NEG_INF
 from mdwindow._tuner_rows import ScopeRows, TickColumns
 from mdwindow.sweep import LATENCY_QUANTILES, SWEEP_COLUMNS
@@ -75,24 +76,11 @@ def _slack(before, end):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _bin(thresholds, value):  # pragma: no cover - compiled
-    """How many of the ascending ``thresholds`` are ``<= value``."""
-    lo = 0
-    hi = thresholds.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if thresholds[mid] <= value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True, nogil=True)
 def _scan_rows(t, bad_time, codes, scope, n_scopes, n_keys, size, offset, thresholds):
     """One pass in arrival order: each row's window and scope maxima, the slack
     histogram over ``thresholds``, each key's window range, the maxima's steps."""
     n = t.shape[0]
+    n_thresholds = thresholds.shape[0]
     valid = np.zeros(n, np.bool_)
     end = np.full(n, INT64_MAX, np.int64)
     max_before = np.empty(n, np.int64)
@@ -126,7 +114,8 @@ def _scan_rows(t, bad_time, codes, scope, n_scopes, n_keys, size, offset, thresh
                 end[i] = e
                 sl = _slack(m, e)
                 # Most rows are on time under every lag: below the smallest threshold.
-                histogram[0 if sl < thresholds[0] else _bin(thresholds, sl)] += 1
+                below = sl < thresholds[0]
+                histogram[0 if below else upper_bound(thresholds, 0, n_thresholds, sl)] += 1
                 if e < key_first[c]:
                     key_first[c] = e
                 if e > key_last[c]:
@@ -225,6 +214,29 @@ def _bucket_shift(lo, hi):  # pragma: no cover - compiled
     return max(bits - _RADIX_BITS, 0)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _value_range(values, m):  # pragma: no cover - compiled
+    """``(smallest, largest)`` of ``values[:m]`` (``m >= 1``)."""
+    lo = values[0]
+    hi = values[0]
+    for i in range(1, m):
+        v = values[i]
+        if v < lo:
+            lo = v
+        elif v > hi:
+            hi = v
+    return lo, hi
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bucket_counts(values, m, base, shift):  # pragma: no cover - compiled
+    """How many of ``values[:m]`` fall in each radix bucket ``(v - base) >> shift``."""
+    counts = np.zeros((1 << _RADIX_BITS) + 1, np.int64)
+    for i in range(m):
+        counts[(np.uint64(values[i]) - base) >> shift] += 1
+    return counts
+
+
 @njit(cache=True, nogil=True)
 def _kth_smallest(values, m, rank):  # pragma: no cover - compiled
     """The ``rank``-th smallest (from 0) of ``values[:m]``, which it reorders.
@@ -234,21 +246,12 @@ def _kth_smallest(values, m, rank):  # pragma: no cover - compiled
     factor per pass; a few values left are sorted.
     """
     while m > 32:
-        lo = values[0]
-        hi = values[0]
-        for i in range(1, m):
-            v = values[i]
-            if v < lo:
-                lo = v
-            elif v > hi:
-                hi = v
+        lo, hi = _value_range(values, m)
         if lo == hi:
             return lo
         shift = np.uint64(_bucket_shift(lo, hi))
-        counts = np.zeros((1 << _RADIX_BITS) + 1, np.int64)
         base = np.uint64(lo)
-        for i in range(m):
-            counts[(np.uint64(values[i]) - base) >> shift] += 1
+        counts = _bucket_counts(values, m, base, shift)
         bucket = 0
         while rank >= counts[bucket]:
             rank -= counts[bucket]
@@ -271,20 +274,11 @@ def _order_statistics(values, n, ranks, out, scratch):  # pragma: no cover - com
     One radix pass over all values finds the bucket of every rank; each
     rank is then selected among its bucket's values alone.
     """
-    lo = values[0]
-    hi = values[0]
-    for i in range(1, n):
-        v = values[i]
-        if v < lo:
-            lo = v
-        elif v > hi:
-            hi = v
+    lo, hi = _value_range(values, n)
     shift = np.uint64(_bucket_shift(lo, hi))
     base = np.uint64(lo)
     n_buckets = (1 << _RADIX_BITS) + 1
-    counts = np.zeros(n_buckets, np.int64)
-    for i in range(n):
-        counts[(np.uint64(values[i]) - base) >> shift] += 1
+    counts = _bucket_counts(values, n, base, shift)
     first = np.zeros(n_buckets + 1, np.int64)  # rank of each bucket's smallest value
     for b in range(n_buckets):
         first[b + 1] = first[b] + counts[b]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.hashing import hash_partition, partition_balance, partition_ids
 from mdwindow.incremental import Windower
 from mdwindow.plotting import (
@@ -15,7 +16,6 @@ from mdwindow.plotting import (
 )
 from mdwindow.report import write_report
 from mdwindow.result import WindowResult
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.sweep import sweep
 from mdwindow.windows import tumbling_windows
 

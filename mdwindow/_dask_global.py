@@ -50,9 +50,12 @@ import pandas as pd
 from numba import njit
 
 from mdwindow import hashing as _hashing
-from mdwindow._engine import Config, State, _sat_sub, key_codes, key_rank, prepare
-from mdwindow._kernels import row_status, row_window, sat_sub
-from mdwindow._time import NEG_INF, timedelta_array, utc_array
+from mdwindow.core.keys import key_codes, key_rank
+from mdwindow.core.options import WindowOptions
+from mdwindow.core.prepare import prepare
+from mdwindow.core.rules import NEG_INF, judge, sat_sub, sat_sub_array, window_start
+from mdwindow.core.state import State
+from mdwindow.core.times import timedelta_array, utc_array
 
 #: How many phantom candidates are hashed to find one outside each bucket.
 CANDIDATES = 64
@@ -120,7 +123,7 @@ def _running_max(
     """Running maximum of valid event times, and the rows after which it crosses a grid point.
 
     ``t``, ``bad_time`` and ``key_missing`` are in arrival order. Validity
-    is the engine's own (:func:`~mdwindow._kernels.row_window`). The first
+    is the engine's own (:func:`~mdwindow.core.rules.window_start`). The first
     valid row always crosses (from minus infinity).
     """
     n = t.shape[0]
@@ -129,7 +132,7 @@ def _running_max(
     m = NEG_INF
     for i in range(n):
         ti = t[i]
-        _, reason = row_window(ti, bad_time[i], key_missing[i], size, offset)
+        _, reason = window_start(ti, bad_time[i], key_missing[i], size, offset)
         if reason < 0 and ti > m:
             if m == NEG_INF:
                 crossing[i] = True
@@ -148,10 +151,10 @@ def _running_max(
 
 @njit(cache=True)
 def _late_by(watermark, start, size, lateness):  # pragma: no cover - compiled
-    """``late_by`` of dropped rows, as the engine states it (:func:`row_status`)."""
+    """``late_by`` of dropped rows, by the row rule (:func:`~mdwindow.core.rules.judge`)."""
     out = np.empty(watermark.shape[0], np.int64)
     for i in range(watermark.shape[0]):
-        _, out[i] = row_status(watermark[i], start[i], size, lateness)
+        _, out[i] = judge(watermark[i], start[i], size, lateness)
     return out
 
 
@@ -172,7 +175,7 @@ class Marks:
 class Carriers:
     """Scope "global" in ``buckets`` chains: the options and each bucket's phantom key."""
 
-    cfg: Config
+    cfg: WindowOptions
     dtype: Any  # the key column's dtype in the Dask frame's meta
     phantoms: list
 
@@ -232,7 +235,7 @@ class Carriers:
         lag = self.cfg.policy.lag_ns
         after = np.maximum(marks.running_max, entering)
         before = np.concatenate([[entering], after[:-1]]).astype(np.int64)
-        return _sat_sub(before, lag), _sat_sub(after, lag)
+        return sat_sub_array(before, lag), sat_sub_array(after, lag)
 
     def patch(
         self,

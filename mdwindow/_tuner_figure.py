@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._time import NEG_INF
 from mdwindow._tuner_rows import DROPPED, LATE, ON_TIME, REJECTED, Judged, ScopeRows
+from mdwindow.core.rules import NEG_INF
 from mdwindow.plotting import (
     BOUNDARY_COLOR,
     EMITTED_COLOR,

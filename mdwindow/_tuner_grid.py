@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from mdwindow._kernels import upper_bound
-from mdwindow._time import INT64_MAX, NEG_INF
 from mdwindow._tuner_rows import ScopeRows, TickColumns
+from mdwindow.core.kernels import upper_bound
+from mdwindow.core.rules import INT64_MAX, NEG_INF
 from mdwindow.sweep import LATENCY_QUANTILES, SWEEP_COLUMNS
 
 #: Windows are gathered in a dense table (a slot per key and window between its

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from mdwindow._engine import _column, arrival_order
-from mdwindow._kernels import sat_sub
-from mdwindow._time import INT64_MAX, NEG_INF, event_times
+from mdwindow.core.prepare import arrival_order, column_values
+from mdwindow.core.rules import INT64_MAX, NEG_INF, sat_sub
+from mdwindow.core.times import event_times
 
 ON_TIME, LATE, DROPPED, REJECTED = 0, 1, 2, 3
 #: Status names, indexed by the codes above.
@@ -62,7 +62,7 @@ class TickColumns:
         codes = np.asarray(codes, dtype=np.int64)
         arrival = None
         if arrival_time is not None:
-            order, stamps = arrival_order(_column(ticks, arrival_time), arrival_time)
+            order, stamps = arrival_order(column_values(ticks, arrival_time), arrival_time)
             t, bad_time, codes = t[order], bad_time[order], codes[order]
             arrival = np.ascontiguousarray(stamps, np.int64)
         return cls(

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._aggregate import VWAP, AggItem, AggPlan
-from mdwindow._engine import Config, State
-from mdwindow._time import NEG_INF
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.core.aggregate import VWAP, AggItem, AggPlan
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
+from mdwindow.core.rules import NEG_INF
+from mdwindow.core.state import State
 
 MAGIC = b"MDWCKPT\x00"
 FORMAT = "mdwindow-checkpoint"
@@ -51,7 +51,7 @@ def _read_table(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
 
 
-def _config_header(cfg: Config) -> dict[str, Any]:
+def _config_header(cfg: WindowOptions) -> dict[str, Any]:
     items = []
     for item in cfg.plan.items:
         func = item.func if isinstance(item.func, str) else None
@@ -76,7 +76,7 @@ def _config_header(cfg: Config) -> dict[str, Any]:
     }
 
 
-def _config_from_header(head: dict[str, Any], agg_override: Any) -> Config:
+def _config_from_header(head: dict[str, Any], agg_override: Any) -> WindowOptions:
     items = []
     callables = dict(agg_override.items()) if isinstance(agg_override, dict) else {}
     for entry in head["agg"]:
@@ -92,7 +92,7 @@ def _config_from_header(head: dict[str, Any], agg_override: Any) -> Config:
             func = given[1]
         columns = tuple(entry["columns"])
         items.append(AggItem(entry["name"], columns, VWAP if func == VWAP else func))
-    return Config(
+    return WindowOptions(
         spec=TumblingWindowSpec(
             pd.Timedelta(head["size_ns"]), pd.Timedelta(head["offset_ns"]), head["emit_partial"]
         ),
@@ -114,7 +114,9 @@ def _config_from_header(head: dict[str, Any], agg_override: Any) -> Config:
     )
 
 
-def dumps(cfg: Config, state: State, *, finished: bool, template: pd.DataFrame | None) -> bytes:
+def dumps(
+    cfg: WindowOptions, state: State, *, finished: bool, template: pd.DataFrame | None
+) -> bytes:
     """Serialise a configuration and state into a checkpoint blob."""
     sections: dict[str, bytes] = {}
     if state.keys is not None:

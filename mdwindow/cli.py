@@ -36,11 +36,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mdwindow import __version__
-from mdwindow._time import to_nanos
+from mdwindow.core.options import SCOPES, TumblingWindowSpec
+from mdwindow.core.times import to_nanos
 from mdwindow.hashing import HASHES, partition_balance
 from mdwindow.incremental import Windower
 from mdwindow.result import WindowResult
-from mdwindow.specs import SCOPES, TumblingWindowSpec
 from mdwindow.windows import tumbling_windows
 
 __all__ = ["build_parser", "main", "summary_table"]

@@ -110,11 +110,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from mdwindow import hashing as _hashing
 from mdwindow import windows as _windows
 from mdwindow._dask_global import Carriers, Marks, phantom_keys
-from mdwindow._frames import STATUSES
-from mdwindow._time import NEG_INF
+from mdwindow.core.frames import STATUSES
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.core.rules import NEG_INF
 from mdwindow.incremental import Windower
 from mdwindow.result import WindowResult
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 
 __all__ = ["DaskWindowResult", "hash_partition", "partition_balance", "tumbling_windows"]
 

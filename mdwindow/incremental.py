@@ -10,21 +10,11 @@ import numpy as np
 import pandas as pd
 
 from mdwindow import checkpoint as _checkpoint
-from mdwindow._engine import (
-    NEG_INF,
-    ChunkOutput,
-    Deferred,
-    State,
-    _effective,
-    _n_scopes,
-    finish,
-    make_config,
-    open_windows,
-    process_chunk,
-)
-from mdwindow._time import to_utc
+from mdwindow.core.engine import finish, open_windows, process_chunk, scope_watermarks
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
+from mdwindow.core.state import ChunkOutput, Deferred, State
+from mdwindow.core.times import to_utc
 from mdwindow.result import WindowResult
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 
 
 class Windower:
@@ -77,7 +67,7 @@ price, size, **policy_keywords
         size: str = "size",
         **policy_keywords: Any,
     ) -> None:
-        self._config = make_config(
+        self._config = WindowOptions.build(
             spec,
             policy,
             time=time,
@@ -91,7 +81,7 @@ price, size, **policy_keywords
             seed=seed,
             price=price,
             size=size,
-            policy_keywords=policy_keywords,
+            **policy_keywords,
         )
         self._state = State()
         self._finished = False
@@ -176,11 +166,8 @@ price, size, **policy_keywords
         Series indexed by key or by partition.
         """
         cfg, state = self._config, self._state
-        n = _n_scopes(cfg, state.keys)
-        scope_max = np.full(n, NEG_INF, np.int64)
-        scope_max[: len(state.scope_max)] = state.scope_max
-        w = _effective(cfg, scope_max, np.full(n, state.global_max, np.int64))
-        stamps = to_utc(w)
+        stamps = to_utc(scope_watermarks(cfg, state))
+        n = len(stamps)
         if cfg.scope == "global":
             return stamps[0] if n else pd.NaT
         if cfg.scope == "key":

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._time import NEG_INF, event_times
+from mdwindow.core.rules import NEG_INF
+from mdwindow.core.times import event_times
 from mdwindow.hashing import partition_balance
 
 if TYPE_CHECKING:

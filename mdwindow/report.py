@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.plotting import (
     STATUS_COLORS,
     STATUS_LABELS,
@@ -28,7 +29,6 @@ from mdwindow.plotting import (
     plot_watermark,
 )
 from mdwindow.result import WindowResult
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.sweep import sweep
 from mdwindow.windows import tumbling_windows
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from mdwindow._engine import Deferred, resolve
-from mdwindow._frames import STATUSES
+from mdwindow.core.frames import STATUSES
+from mdwindow.core.state import Deferred, resolve
 
 _FRAMES = ("windows", "pending", "late", "rejected", "trace")
 

@@ -2,7 +2,7 @@
 
 The largest event time seen by each watermark scope, row by row, does not
 depend on the lag or the lateness. So the engine's per-row pass
-(:func:`mdwindow._kernels.classify_rows`) runs once with a zero lag, and
+(:func:`mdwindow.core.kernels.classify_rows`) runs once with a zero lag, and
 every grid point is then read off that pass:
 
 - with ``M`` the (effective) scope maximum just before a row and ``E`` the
@@ -31,18 +31,22 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from mdwindow._engine import (
+from mdwindow.core.kernels import classify_rows
+from mdwindow.core.keys import key_codes, n_scopes, scope_of_keys
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
+from mdwindow.core.prepare import prepare
+from mdwindow.core.rules import (
+    INT64_MAX,
+    NEG_INF,
     REJECTED,
-    State,
-    _n_scopes,
-    _scope_of_keys,
-    key_codes,
-    make_config,
-    prepare,
+    fire_level_array,
+    global_floor_array,
+    has_reached,
+    sat_add,
+    slack_array,
 )
-from mdwindow._kernels import classify_rows
-from mdwindow._time import INT64_MAX, NEG_INF, to_nanos
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.core.state import State
+from mdwindow.core.times import to_nanos
 
 __all__ = ["SWEEP_COLUMNS", "sweep"]
 
@@ -65,31 +69,6 @@ SWEEP_COLUMNS: tuple[str, ...] = (
 )
 
 LATENCY_QUANTILES = (0.5, 0.99)
-
-
-@njit(cache=True)
-def _sat_add(a, b):  # pragma: no cover - compiled
-    if a > INT64_MAX - b:
-        return INT64_MAX
-    return a + b
-
-
-@njit(cache=True)
-def _slacks(before, end):  # pragma: no cover - compiled
-    """``before - end`` per row; NEG_INF (no watermark yet) stays NEG_INF, no wrap-around."""
-    out = np.empty(before.shape[0], np.int64)
-    for i in range(before.shape[0]):
-        b = before[i]
-        e = end[i]
-        if b == NEG_INF:
-            out[i] = NEG_INF
-        elif e < 0 and b > INT64_MAX + e:
-            out[i] = INT64_MAX
-        elif e > 0 and b < NEG_INF + 1 + e:
-            out[i] = NEG_INF + 1
-        else:
-            out[i] = b - e
-    return out
 
 
 @njit(cache=True)
@@ -119,16 +98,16 @@ def _close_rows(
         p = step_offsets[s]
         hi = step_offsets[s + 1]
         for j in range(w_offsets[s], w_offsets[s + 1]):
-            threshold = _sat_add(w_end[j], shift)
-            while p < hi and step_level[p] < threshold:
+            threshold = sat_add(w_end[j], shift)
+            while p < hi and not has_reached(step_level[p], threshold):
                 p += 1
             out[j] = step_row[p] if p < hi else none
     n_glob = glob_level.shape[0]
     if n_glob:
         p = 0
         for j in w_by_end:
-            threshold = _sat_add(w_end[j], shift)
-            while p < n_glob and glob_level[p] < threshold:
+            threshold = sat_add(w_end[j], shift)
+            while p < n_glob and not has_reached(glob_level[p], threshold):
                 p += 1
             if p < n_glob and glob_row[p] < out[j]:
                 out[j] = glob_row[p]
@@ -181,19 +160,13 @@ class _Scan:
         return len(self.w_end)
 
 
-def _sat_sub(values: np.ndarray, amount: int) -> np.ndarray:
-    out = values - amount
-    out[values <= NEG_INF + amount] = NEG_INF
-    return out
-
-
 def _scan(cfg: Any, ticks: pd.DataFrame) -> _Scan:
     state = State()
     prepared = prepare(cfg, state, ticks)
     n = prepared.n
     codes, keys, key_partition = key_codes(cfg, state, prepared)
-    scope = _scope_of_keys(cfg, codes, key_partition)
-    n_scopes = max(_n_scopes(cfg, keys), 1)
+    scope = scope_of_keys(cfg, codes, key_partition)
+    scope_count = max(n_scopes(cfg, keys), 1)
     idle = cfg.policy.idle_ns
     size = cfg.spec.size_ns
     # Lag 0 and lateness 0: the "watermark before" of each row is then the
@@ -203,11 +176,11 @@ def _scan(cfg: Any, ticks: pd.DataFrame) -> _Scan:
         own_after, glob_after, own_step, glob_step, _global_max,
     ) = classify_rows(
         prepared.t, prepared.out_of_range.view(np.int8), scope, codes < 0,
-        np.full(n_scopes, NEG_INF, np.int64), NEG_INF,
-        size, cfg.spec.offset_ns, 0, -1 if idle is None else idle, 0,
+        np.full(scope_count, NEG_INF, np.int64), NEG_INF,
+        size, cfg.spec.offset_ns, 0, cfg.idle_arg, 0,
     )  # fmt: skip
     valid = np.flatnonzero(status != REJECTED)
-    slack = _slacks(max_before[valid], start[valid] + size)
+    slack = slack_array(max_before[valid], fire_level_array(start[valid], size))
 
     # Windows of the perfect watermark: distinct (key, start) among valid rows.
     v_key = np.maximum(codes[valid], 0)
@@ -218,16 +191,16 @@ def _scan(cfg: Any, ticks: pd.DataFrame) -> _Scan:
     first[1:] = (k_sorted[1:] != k_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
     heads = np.flatnonzero(first)
     w_key = k_sorted[heads]
-    w_end = s_sorted[heads] + size
+    w_end = fire_level_array(s_sorted[heads], size)
     if len(heads):
         w_min = np.minimum.reduceat(slack[by_window], heads)
         w_max = np.maximum.reduceat(slack[by_window], heads)
     else:
         w_min = w_max = np.empty(0, np.int64)
-    w_scope = _scope_of_keys(cfg, w_key, key_partition)
+    w_scope = scope_of_keys(cfg, w_key, key_partition)
     by_scope = np.lexsort((w_end, w_scope))
     w_end, w_min, w_scope = w_end[by_scope], w_min[by_scope], w_scope[by_scope]
-    w_offsets = np.searchsorted(w_scope, np.arange(n_scopes + 1)).astype(np.int64)
+    w_offsets = np.searchsorted(w_scope, np.arange(scope_count + 1)).astype(np.int64)
 
     # Steps of each scope's running maximum, grouped by scope in arrival order.
     if cfg.scope == "global":
@@ -239,10 +212,12 @@ def _scan(cfg: Any, ticks: pd.DataFrame) -> _Scan:
         grouped = np.argsort(scope[step_rows], kind="stable")
         step_rows = step_rows[grouped]
         step_level = own_after[step_rows]
-        step_offsets = np.searchsorted(scope[step_rows], np.arange(n_scopes + 1)).astype(np.int64)
+        step_offsets = np.searchsorted(scope[step_rows], np.arange(scope_count + 1)).astype(
+            np.int64
+        )
     if idle is not None:
         glob_row = np.flatnonzero(glob_step)
-        glob_level = _sat_sub(glob_after[glob_row], idle)
+        glob_level = global_floor_array(glob_after[glob_row], 0, idle)
         w_by_end = np.argsort(w_end, kind="stable")
     else:
         glob_row = glob_level = w_by_end = np.empty(0, np.int64)
@@ -413,21 +388,16 @@ def sweep(
     """
     lag_values = _durations(lags, "lags")
     lateness_values = _durations(lateness, "lateness")
-    cfg = make_config(
+    cfg = WindowOptions.build(
         spec,
         WatermarkPolicy(scope=scope, idle_timeout=idle_timeout),
         time=time,
         key=key,
-        agg=None,
-        emit="final",
         arrival_time=arrival_time,
         time_unit=time_unit,
         partitions=partitions,
         hash=hash,
         seed=seed,
-        price="price",
-        size="size",
-        policy_keywords={},
     )
     scan = _scan(cfg, ticks)
     by_total: dict[int, dict[str, Any]] = {}

@@ -6,9 +6,10 @@ from typing import Any
 
 import pandas as pd
 
-from mdwindow._engine import State, finish, make_config, process_chunk
+from mdwindow.core.engine import finish, process_chunk
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
+from mdwindow.core.state import State
 from mdwindow.result import WindowResult
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 
 
 def tumbling_windows(
@@ -92,7 +93,7 @@ def tumbling_windows(
     >>> result.late["arrival"].tolist()
     [6]
     """
-    cfg = make_config(
+    cfg = WindowOptions.build(
         spec,
         policy,
         time=time,
@@ -106,7 +107,7 @@ def tumbling_windows(
         seed=seed,
         price=price,
         size=size,
-        policy_keywords=policy_keywords,
+        **policy_keywords,
     )
     output, state = process_chunk(cfg, State(), ticks)
     at_end, pending = finish(cfg, state)

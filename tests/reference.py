@@ -18,8 +18,9 @@ import mmh3
 import numpy as np
 import pandas as pd
 
-from mdwindow._time import NEG_INF, event_times
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.core.rules import NEG_INF
+from mdwindow.core.times import event_times
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

@@ -17,7 +17,7 @@ from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from mdwindow import partition_balance, tumbling_windows  # noqa: E402
-from mdwindow._frames import STATUSES  # noqa: E402
+from mdwindow.core.frames import STATUSES  # noqa: E402
 from mdwindow.plotting import (  # noqa: E402
     STATUS_COLORS,
     duration_text,

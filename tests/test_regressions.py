@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import mdwindow._final_pass as final_pass_kernels
+import mdwindow.core.final_pass as final_pass_kernels
 from mdwindow import tumbling_windows
 from mdwindow.incremental import Windower
 from tests.compare import assert_matches_reference
@@ -177,8 +177,9 @@ def test_new_keys_between_chunks_keep_the_emission_order():
 def test_an_older_state_can_be_continued_again():
     """The engine's states stay valid after a later chunk took the window table over:
     continuing an older one rebuilds the table from its open rows."""
-    from mdwindow._engine import State as EngineState
-    from mdwindow._engine import process_chunk, resolve
+    from mdwindow.core.engine import process_chunk
+    from mdwindow.core.state import State as EngineState
+    from mdwindow.core.state import resolve
 
     ticks = _keyed_ticks(["A", "B", "A", "B", "A", "B"], [0.1, 0.2, 1.5, 1.6, 4.0, 4.1])
     windower = Windower("1s", lag="1s", agg="ohlcv")
@@ -197,7 +198,7 @@ def test_an_older_state_can_be_continued_again():
 def test_keys_taken_from_their_string_buffers(kind):
     import pyarrow as pa
 
-    from mdwindow._frames import _take
+    from mdwindow.core.frames import take_values
 
     words = ["", "é", "AAPL", "ñxyz", "b"]
     chunked = pa.chunked_array([pa.array(words, getattr(pa, kind)())])
@@ -206,7 +207,7 @@ def test_keys_taken_from_their_string_buffers(kind):
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     data = np.frombuffer("".join(words).encode(), np.uint8)
     positions = np.array([3, 0, 1, 1, 4, 2])
-    taken = _take(values, positions, (offsets, data))
+    taken = take_values(values, positions, (offsets, data))
     assert list(taken) == [words[p] for p in positions]
     assert taken.dtype == values.dtype
-    assert _take(values, positions[:0], (offsets, data)).tolist() == []
+    assert take_values(values, positions[:0], (offsets, data)).tolist() == []

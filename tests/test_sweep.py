@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mdwindow import tumbling_windows
-from mdwindow._time import NEG_INF
+from mdwindow.core.rules import NEG_INF
 from mdwindow.sweep import SWEEP_COLUMNS, sweep
 from tests.strategies import options, tick_frames
 

@@ -129,10 +129,10 @@ def test_tune_shortcut_and_unknown_control(ticks):
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from mdwindow._time import event_times  # noqa: E402
 from mdwindow._tuner_rows import STATUS_NAMES, ScopeRows, TickColumns, judge  # noqa: E402
+from mdwindow.core.options import TumblingWindowSpec  # noqa: E402
+from mdwindow.core.times import event_times  # noqa: E402
 from mdwindow.hashing import partition_ids  # noqa: E402
-from mdwindow.specs import TumblingWindowSpec  # noqa: E402
 
 from .strategies import tick_frames  # noqa: E402
 

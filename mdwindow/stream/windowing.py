@@ -21,9 +21,9 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import pandas as pd
 
-from mdwindow._time import to_nanos, utc_array
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy
+from mdwindow.core.times import to_nanos, utc_array
 from mdwindow.incremental import Windower
-from mdwindow.specs import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.stream.channel import (
     Channel,
     ChannelReader,

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute
 
-from mdwindow._kernels import gather_strings
-from mdwindow._time import timedelta_array, utc_array
+from mdwindow.core.kernels import gather_strings
+from mdwindow.core.times import timedelta_array, utc_array
 
 STATUSES = ("on_time", "late", "dropped", "rejected")
 TIMINGS = ("on_time", "late", "final", "partial", "pending")
@@ -25,7 +25,7 @@ REASONS = ("missing_time", "missing_key", "time_out_of_range")
 _CATEGORIES = {names: pd.CategoricalDtype(list(names)) for names in (STATUSES, TIMINGS, REASONS)}
 
 
-def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
+def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
     # The codes come from this module and are always in range: skip the check.
     return pd.Categorical.from_codes(
         codes.astype(np.int8, copy=False), dtype=_CATEGORIES[categories], validate=False
@@ -40,12 +40,12 @@ def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categoric
 CONSOLIDATE_ROWS = 1 << 16
 
 
-def _plain(values: Any) -> Any:
+def plain_values(values: Any) -> Any:
     """numpy values of a pandas array as a numpy array; other arrays unchanged."""
     return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
 
 
-def _take(values: Any, positions: np.ndarray, strings: Any = None) -> Any:
+def take_values(values: Any, positions: np.ndarray, strings: Any = None) -> Any:
     """``values.take(positions)``; Arrow strings through pyarrow (pandas checks cost more).
 
     ``strings`` may hold the same Arrow strings as ``(offsets, data)`` (the
@@ -67,7 +67,7 @@ def _take(values: Any, positions: np.ndarray, strings: Any = None) -> Any:
             return type(values)(taken, dtype=values.dtype)
         except (AttributeError, TypeError, ImportError):  # pragma: no cover - other versions
             pass
-    return _plain(values.take(positions))
+    return plain_values(values.take(positions))
 
 
 def _gathered(values: Any, positions: np.ndarray, offsets: np.ndarray, data: np.ndarray):
@@ -92,7 +92,7 @@ def _gathered(values: Any, positions: np.ndarray, offsets: np.ndarray, data: np.
 _LABELS: dict[tuple, pd.Index] = {}
 
 
-def _labels(names: tuple) -> pd.Index:
+def column_labels(names: tuple) -> pd.Index:
     """The column index a frame built from a dict with these keys would have."""
     found = _LABELS.get(names)
     if found is None:
@@ -100,7 +100,7 @@ def _labels(names: tuple) -> pd.Index:
     return found
 
 
-def _frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame:
+def make_frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame:
     """A frame of ready arrays (numpy or pandas arrays, each as long as ``index``).
 
     Small frames have their same-dtype columns stacked into blocks (a cheap
@@ -265,14 +265,14 @@ def _layout(frame: pd.DataFrame, added: dict[str, Any]) -> _Layout | None:
     empty = frame.iloc[np.empty(0, np.int64)].copy()
     for name, values in added.items():
         empty[name] = values[:0]
-    arrays = [_plain(empty.iloc[:, j].array) for j in range(empty.shape[1])]
+    arrays = [plain_values(empty.iloc[:, j].array) for j in range(empty.shape[1])]
     layout = _Layout(
         columns,
         dtypes,
         (type(index), index.dtype, index.names),
         added_dtypes,
         empty.columns,
-        _frame(empty.columns, arrays, empty.index),
+        make_frame(empty.columns, arrays, empty.index),
     )
     _LAYOUTS[names] = layout
     return layout
@@ -289,11 +289,11 @@ def _with_columns(frame: pd.DataFrame, at: np.ndarray, added: dict[str, Any]) ->
     if not len(at):
         return layout.empty.copy(deep=False)
     manager = frame._mgr
-    arrays = [_take(manager.iget_values(j), at) for j in range(len(frame.columns))]
-    return _frame(layout.labels, arrays + list(added.values()), frame.index.take(at))
+    arrays = [take_values(manager.iget_values(j), at) for j in range(len(frame.columns))]
+    return make_frame(layout.labels, arrays + list(added.values()), frame.index.take(at))
 
 
-def _late_frame(frame, prepared, positions, arrival, start, size, watermark, late_by):
+def late_frame(frame, prepared, positions, arrival, start, size, watermark, late_by):
     return _with_columns(
         frame,
         positions if prepared.order is None else prepared.order[positions],
@@ -307,18 +307,18 @@ def _late_frame(frame, prepared, positions, arrival, start, size, watermark, lat
     )
 
 
-def _rejected_frame(frame, prepared, positions, arrival, reason):
+def rejected_frame(frame, prepared, positions, arrival, reason):
     return _with_columns(
         frame,
         positions if prepared.order is None else prepared.order[positions],
-        {"arrival": arrival, "reason": _categorical(reason, REASONS)},
+        {"arrival": arrival, "reason": categorical(reason, REASONS)},
     )
 
 
 _TRACE = ("arrival", "window_start", "watermark_before", "watermark_after", "status")
 
 
-def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
+def trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
     """One row per input row, in input order, aligned with the input index.
 
     ``start`` is NEG_INF for rejected rows.
@@ -334,6 +334,6 @@ def _trace_frame(frame, prepared, arrival, start, w_before, w_after, status):
         utc_array(start[back]),
         utc_array(w_before[back]),
         utc_array(w_after[back]),
-        _categorical(status[back], STATUSES),
+        categorical(status[back], STATUSES),
     ]
-    return _frame(_labels(_TRACE), arrays, frame.index)
+    return make_frame(column_labels(_TRACE), arrays, frame.index)

@@ -26,17 +26,23 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from mdwindow._kernels import (
-    NEG_INF,
-    effective,
+from mdwindow.core.kernels import (
     nrt_free,
     nrt_free_inline,
-    row_status,
-    row_window,
-    sat_add,
-    sat_sub,
     table_delete,
     table_find,
+)
+from mdwindow.core.rules import (
+    DROPPED,
+    LATE,
+    NEG_INF,
+    REJECTED,
+    VALID,
+    close_level,
+    effective_watermark,
+    in_window,
+    judge,
+    window_start,
 )
 
 #: Fields of ``slots`` (int64, one column per slot).
@@ -172,8 +178,8 @@ def heap_remove(heap, base, n, g, slots, pos):  # pragma: no cover - compiled
 
 @nrt_free_inline
 def _threshold(slots, g, size, lateness):  # pragma: no cover - compiled
-    """The watermark that closes the window in slot ``g``: its end plus the lateness."""
-    return sat_add(slots[S_START, g] + size, lateness)
+    """The watermark that closes the window in slot ``g``."""
+    return close_level(slots[S_START, g], size, lateness)
 
 
 @nrt_free_inline
@@ -346,26 +352,26 @@ def final_rows(
             # A key's rows mostly fall in the window of its previous row: that
             # start (any start is on the grid) spares the two divisions.
             g = work.last_of_key[k] if k >= 0 else -1
-            if g >= 0 and not bad and slots[S_START, g] <= ti < slots[S_START, g] + size:
-                st, reason = slots[S_START, g], -1
+            if g >= 0 and not bad and in_window(ti, slots[S_START, g], size):
+                st, reason = slots[S_START, g], VALID
             else:
-                st, reason = row_window(ti, bad, k < 0, size, offset)
+                st, reason = window_start(ti, bad, k < 0, size, offset)
             out.window[j] = -1
-            w_before = NEG_INF if s < 0 else effective(scope_max[s], gm, lag, idle)
+            w_before = NEG_INF if s < 0 else effective_watermark(scope_max[s], gm, lag, idle)
             per_row[ROW_W_BEFORE, i] = w_before
             per_row[ROW_W_AFTER, i] = w_before
-            if reason >= 0:
-                out.status[i] = 3
+            if reason != VALID:
+                out.status[i] = REJECTED
                 per_row[ROW_START, i] = NEG_INF
                 out.rejected[c[C_REJECTED]] = i
                 out.reasons[c[C_REJECTED]] = reason
                 c[C_REJECTED] += 1
                 continue
             per_row[ROW_START, i] = st
-            state, how_late = row_status(w_before, st, size, lateness)
+            state, how_late = judge(w_before, st, size, lateness)
             out.status[i] = state
-            late = state == 1
-            if state == 2:
+            late = state == LATE
+            if state == DROPPED:
                 accepted = False
                 out.dropped[0, c[C_DROPPED]] = i
                 out.dropped[1, c[C_DROPPED]] = how_late
@@ -390,11 +396,12 @@ def final_rows(
             scope_max[s] = ti
         if global_moved:
             gm = ti
-        w_now = effective(scope_max[s], gm, lag, idle)
+        w_now = effective_watermark(scope_max[s], gm, lag, idle)
         per_row[ROW_W_AFTER, i] = w_now
         if not (own_moved or (idle >= 0 and global_moved)):
             continue
-        idle_level = sat_sub(sat_sub(gm, lag), idle) if idle >= 0 else NEG_INF
+        # The level that the global maximum alone holds every scope to.
+        idle_level = effective_watermark(NEG_INF, gm, lag, idle)
         while True:
             a = -1
             if work.length[s] > 0:
@@ -410,7 +417,7 @@ def final_rows(
                 break
             g = a if (b < 0 or (a >= 0 and not _closes_first(b, a, slots))) else b
             scope_of_g = inp.scope_of_key[slots[S_KEY, g]]
-            watermark = effective(scope_max[scope_of_g], gm, lag, idle)
+            watermark = effective_watermark(scope_max[scope_of_g], gm, lag, idle)
             _close_window(g, i, watermark, inp, out, work, idle, fuse)
     c[C_ROW] = inp.t.shape[0]
     c[C_GLOBAL_MAX] = gm

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._kernels import ohlcv, reduce_groups, vwap_parts
+from mdwindow.core.kernels import ohlcv, reduce_groups, vwap_parts
 
 #: Aggregation names accepted in ``agg={"out": (column, name)}``.
 AGG_FUNCS = (
@@ -67,6 +67,8 @@ def make_plan(agg: Any, *, price: str, size: str, key: str | None) -> AggPlan:
     """Validate ``agg`` (None, ``"ohlcv"`` or a dict of named aggregations)."""
     if agg is None:
         return AggPlan(())
+    if isinstance(agg, AggPlan):
+        return agg
     if isinstance(agg, str):
         if agg != "ohlcv":
             raise ValueError(

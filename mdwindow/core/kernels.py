@@ -3,7 +3,7 @@
 Each function here is one tight pass that numpy cannot express without a
 sort: running maxima per scope, grouping rows by scope in arrival order,
 searching each scope's watermark steps, and one-pass group reductions.
-The per-row pass of ``emit="final"`` is in :mod:`mdwindow._final_pass`.
+The per-row pass of ``emit="final"`` is in :mod:`mdwindow.core.final_pass`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-NEG_INF = np.iinfo(np.int64).min
-INT64_MAX = np.iinfo(np.int64).max
+from mdwindow.core.rules import (
+    INT64_MAX,
+    NEG_INF,
+    REJECTED,
+    effective_watermark,
+    judge,
+    window_start,
+)
 
 #: For helpers that take arrays and allocate nothing. Compiled with the
 #: numba runtime, every call of such a helper from a loop increments and
@@ -22,14 +28,6 @@ INT64_MAX = np.iinfo(np.int64).max
 nrt_free = njit(cache=True, _nrt=False, nogil=True)
 #: The same, inlined into the caller by numba (no call, no argument copies).
 nrt_free_inline = njit(cache=True, _nrt=False, nogil=True, inline="always")
-
-
-@njit(cache=True)
-def sat_sub(a, b):  # pragma: no cover - compiled
-    """a - b for b >= 0, with anything at or below the int64 minimum as NEG_INF."""
-    if a <= NEG_INF + b:
-        return NEG_INF
-    return a - b
 
 
 @njit(cache=True)
@@ -255,66 +253,6 @@ def vwap_parts(group, pane_of_group, n_panes, price, size):  # pragma: no cover 
 
 
 @njit(cache=True)
-def sat_add(a, b):  # pragma: no cover - compiled
-    """a + b for b >= 0, saturating at the int64 maximum."""
-    if a > INT64_MAX - b:
-        return INT64_MAX
-    return a + b
-
-
-@njit(cache=True)
-def effective(own, glob, lag, idle):  # pragma: no cover - compiled
-    """Watermark of a scope: ``max(own - lag, glob - lag - idle)`` (idle < 0: off)."""
-    w = sat_sub(own, lag)
-    if idle >= 0:
-        g = sat_sub(sat_sub(glob, lag), idle)
-        if g > w:
-            w = g
-    return w
-
-
-# --------------------------------------------------------------------------
-# One row: its window and its status (shared by both per-row passes below)
-
-
-@njit(cache=True)
-def row_window(ti, bad_time, key_missing, size, offset):  # pragma: no cover - compiled
-    """Window start of a row and why it is invalid.
-
-    Returns ``(start, reason)``: reason -1 valid, 0 missing time, 1 missing
-    key, 2 out of range (including windows that int64 cannot hold); start is
-    NEG_INF when no window could be computed.
-    """
-    if bad_time:
-        return NEG_INF, 2
-    if ti == NEG_INF:
-        return NEG_INF, 0
-    if key_missing:
-        return NEG_INF, 1
-    r = ((ti % size) - offset) % size
-    if ti < NEG_INF + 1 + r:
-        return NEG_INF, 2
-    start = ti - r
-    if start > INT64_MAX - size:
-        return start, 2
-    return start, -1
-
-
-@njit(cache=True)
-def row_status(w_before, start, size, lateness):  # pragma: no cover - compiled
-    """Status of a valid row (0 on time, 1 late, 2 dropped) and, when dropped, how late."""
-    end = start + size
-    end_late = sat_add(end, lateness)
-    if w_before < end:
-        return 0, 0
-    if w_before < end_late:
-        return 1, 0
-    if end_late < 0 and w_before > INT64_MAX + end_late:
-        return 2, INT64_MAX
-    return 2, w_before - end_late
-
-
-@njit(cache=True)
 def classify_rows(
     t, bad_time, scope, key_missing, scope_max, global_max, size, offset, lag, idle, lateness
 ):  # pragma: no cover - compiled
@@ -342,22 +280,22 @@ def classify_rows(
     for i in range(n):
         ti = t[i]
         s = scope[i]
-        start[i], reason[i] = row_window(ti, bad_time[i] == 1, key_missing[i], size, offset)
+        start[i], reason[i] = window_start(ti, bad_time[i] == 1, key_missing[i], size, offset)
         if s < 0:
             # No scope (missing key under a per-key scope): no watermark to show.
             w_before[i] = NEG_INF
             w_after[i] = NEG_INF
             own_after[i] = NEG_INF
             glob_after[i] = gm
-            status[i] = 3
+            status[i] = REJECTED
             continue
         m = scope_max[s]
-        wb = effective(m, gm, lag, idle)
+        wb = effective_watermark(m, gm, lag, idle)
         w_before[i] = wb
         if reason[i] >= 0:
-            status[i] = 3
+            status[i] = REJECTED
         else:
-            status[i], late_by[i] = row_status(wb, start[i], size, lateness)
+            status[i], late_by[i] = judge(wb, start[i], size, lateness)
             if ti > m:
                 scope_max[s] = ti
                 m = ti
@@ -367,7 +305,7 @@ def classify_rows(
                 glob_record[i] = True
         own_after[i] = m
         glob_after[i] = gm
-        w_after[i] = effective(m, gm, lag, idle)
+        w_after[i] = effective_watermark(m, gm, lag, idle)
     return (
         start, reason, status, w_before, w_after, late_by,
         own_after, glob_after, own_record, glob_record, gm,

@@ -1,0 +1,387 @@
+"""What to window and how far to wait: the two small value objects of the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mdwindow.core.aggregate import AggPlan, make_plan
+from mdwindow.core.rules import idle_or_none
+from mdwindow.core.times import to_nanos
+from mdwindow.hashing import HASHES
+
+SCOPES = ("global", "key", "partition")
+
+
+@dataclass(frozen=True)
+class TumblingWindowSpec:
+    """Event-time tumbling windows ``[start, start + size)``.
+
+    Parameters
+    ----------
+    size : duration
+        Window length, greater than zero (``"1s"``, ``pd.Timedelta("5min")``...).
+    offset : duration, default 0
+        Shift of the window grid; normalised to ``offset mod size``. With
+        offset 0 windows are aligned to the Unix epoch.
+    emit_partial : bool, default False
+        At the end of input, emit windows that are still open with
+        ``timing="partial"`` instead of returning them in ``pending``.
+
+    Examples
+    --------
+    >>> spec = TumblingWindowSpec("5s", offset="7s")
+    >>> spec.size, spec.offset
+    (Timedelta('0 days 00:00:05'), Timedelta('0 days 00:00:02'))
+    """
+
+    size: Any
+    offset: Any = 0
+    emit_partial: bool = False
+
+    def __post_init__(self) -> None:
+        size = to_nanos(self.size, "size")
+        if size <= 0:
+            raise ValueError(f"size: got {pd.Timedelta(size)}; a window size must be > 0")
+        offset = to_nanos(self.offset, "offset") % size
+        if not isinstance(self.emit_partial, bool):
+            raise TypeError(f"emit_partial: got {self.emit_partial!r}; give True or False")
+        object.__setattr__(self, "size", pd.Timedelta(size))
+        object.__setattr__(self, "offset", pd.Timedelta(offset))
+
+    @property
+    def size_ns(self) -> int:
+        """Window size in nanoseconds."""
+        return int(self.size.value)
+
+    @property
+    def offset_ns(self) -> int:
+        """Grid offset in nanoseconds, in ``[0, size)``."""
+        return int(self.offset.value)
+
+    @classmethod
+    def coerce(cls, spec: Any) -> TumblingWindowSpec:
+        """Accept a spec or a bare duration (``"5s"``) and return a spec."""
+        if isinstance(spec, cls):
+            return spec
+        return cls(spec)
+
+
+@dataclass(frozen=True)
+class WatermarkPolicy:
+    """How the watermark follows event time, and how late a row may be.
+
+    The watermark of a scope is ``W = M - lag`` where ``M`` is the largest
+    event time seen in that scope; a row whose window ended at ``E`` is on
+    time while ``W < E``, late (still accepted) while ``W < E + allowed_lateness``,
+    and dropped after.
+
+    Parameters
+    ----------
+    lag : duration, default 0
+        Bounded out-of-orderness: how far the watermark trails ``M`` (>= 0).
+    allowed_lateness : duration, default 0
+        How long after the watermark passes a window's end late rows are
+        still accepted (>= 0).
+    scope : {"global", "key", "partition"}, default "global"
+        One watermark for all rows, one per key, or one per hash partition.
+    idle_timeout : duration, optional
+        Only with scope "key" or "partition": a scope's watermark is never
+        more than ``idle_timeout`` behind the global one.
+
+    Examples
+    --------
+    >>> WatermarkPolicy(lag="2s", allowed_lateness="500ms", scope="key").lag
+    Timedelta('0 days 00:00:02')
+    """
+
+    lag: Any = 0
+    allowed_lateness: Any = 0
+    scope: str = "global"
+    idle_timeout: Any = None
+
+    def __post_init__(self) -> None:
+        lag = to_nanos(self.lag, "lag")
+        lateness = to_nanos(self.allowed_lateness, "allowed_lateness")
+        if lag < 0:
+            raise ValueError(f"lag: got {pd.Timedelta(lag)}; the lag must be >= 0")
+        if lateness < 0:
+            raise ValueError(f"allowed_lateness: got {pd.Timedelta(lateness)}; it must be >= 0")
+        if self.scope not in SCOPES:
+            raise ValueError(
+                f"scope: got {self.scope!r}; choose one of {', '.join(map(repr, SCOPES))}"
+            )
+        idle = to_nanos(self.idle_timeout, "idle_timeout", allow_none=True)
+        if idle is not None:
+            if self.scope == "global":
+                raise ValueError(
+                    "idle_timeout: only applies to scope='key' or scope='partition' "
+                    "(a global watermark has no idle keys); drop it or change the scope"
+                )
+            if idle < 0:
+                raise ValueError(f"idle_timeout: got {pd.Timedelta(idle)}; it must be >= 0")
+        object.__setattr__(self, "lag", pd.Timedelta(lag))
+        object.__setattr__(self, "allowed_lateness", pd.Timedelta(lateness))
+        object.__setattr__(self, "idle_timeout", None if idle is None else pd.Timedelta(idle))
+
+    @property
+    def lag_ns(self) -> int:
+        """Lag in nanoseconds."""
+        return int(self.lag.value)
+
+    @property
+    def lateness_ns(self) -> int:
+        """Allowed lateness in nanoseconds."""
+        return int(self.allowed_lateness.value)
+
+    @property
+    def idle_ns(self) -> int | None:
+        """Idle timeout in nanoseconds, or None."""
+        return None if self.idle_timeout is None else int(self.idle_timeout.value)
+
+
+POLICY_KEYWORDS = ("lag", "allowed_lateness", "scope", "idle_timeout")
+
+
+def resolve_policy(policy: WatermarkPolicy | None, keywords: dict[str, Any]) -> WatermarkPolicy:
+    """Build the policy from ``policy=`` or from the policy keywords, not both."""
+    unknown = set(keywords) - set(POLICY_KEYWORDS)
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {sorted(unknown)}; "
+            f"the policy keywords are {', '.join(POLICY_KEYWORDS)}"
+        )
+    if policy is not None:
+        if keywords:
+            raise TypeError(
+                f"policy: a WatermarkPolicy was given together with {sorted(keywords)}; "
+                "give either policy=WatermarkPolicy(...) or the keywords, not both"
+            )
+        if not isinstance(policy, WatermarkPolicy):
+            raise TypeError(
+                f"policy: got {type(policy).__name__}; give a WatermarkPolicy or leave it None"
+            )
+        return policy
+    return WatermarkPolicy(**keywords)
+
+
+#: Every window option a front door accepts besides the window size, with its
+#: default. Front doors may spell their signatures out for documentation;
+#: ``tests/test_options.py`` holds each of them to this table.
+OPTION_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "offset": 0,
+        "emit_partial": False,
+        "lag": 0,
+        "allowed_lateness": 0,
+        "scope": "global",
+        "idle_timeout": None,
+        "time": "ts",
+        "key": "symbol",
+        "agg": None,
+        "emit": "final",
+        "arrival_time": None,
+        "time_unit": None,
+        "partitions": None,
+        "hash": "murmur3",
+        "seed": 0,
+        "price": "price",
+        "size": "size",
+    }
+)
+#: Options of the window grid (``TumblingWindowSpec``) and of the watermark (``WatermarkPolicy``).
+SPEC_OPTIONS = ("offset", "emit_partial")
+POLICY_OPTIONS = POLICY_KEYWORDS
+EMITS = ("final", "updates")
+TIME_UNITS = ("s", "ms", "us", "ns")
+
+
+def _column_name(name: str, *, optional: bool = False) -> Callable[[Any], Any]:
+    what = "the name of the column, or None" if optional else "the name of the column"
+
+    def check(value: Any) -> Any:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"{name}: got {value!r}; give {what}")
+        return value
+
+    return check
+
+
+def _choice(name: str, choices: tuple[Any, ...], listing: str = "") -> Callable[[Any], Any]:
+    listing = listing or "one of " + ", ".join(map(repr, choices))
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError(f"{name}: got {value!r}; choose {listing}")
+        return value
+
+    return check
+
+
+def _partitions(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(
+            f"partitions: got {value!r}; give a whole number >= 1 (or None: no partitions)"
+        )
+    return int(value)
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"seed: got {value!r}; give an integer seed")
+    return int(value)
+
+
+def _time_unit(value: Any) -> str | None:
+    if value is None:
+        return None
+    return _choice("time_unit", TIME_UNITS)(value)
+
+
+#: The one table of checks: option name -> normalised value (or a clear error).
+#: Options of the spec and the policy are checked by those value objects.
+_VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
+    {
+        "time": _column_name("time"),
+        "key": _column_name("key", optional=True),
+        "emit": _choice("emit", EMITS, "'final' or 'updates'"),
+        "arrival_time": _column_name("arrival_time", optional=True),
+        "time_unit": _time_unit,
+        "partitions": _partitions,
+        "hash": _choice("hash", HASHES),
+        "seed": _seed,
+        "price": _column_name("price"),
+        "size": _column_name("size"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class WindowOptions:
+    """Every option of a windowing run, validated once.
+
+    Built by :meth:`build` from the keywords of any front door (or from a
+    spec and a policy), and by :meth:`from_header` from a checkpoint; both
+    go through the same table of validators.
+    """
+
+    spec: TumblingWindowSpec
+    policy: WatermarkPolicy
+    time: str
+    key: str | None
+    plan: AggPlan
+    emit: str
+    arrival_time: str | None
+    time_unit: str | None
+    partitions: int | None
+    hash: str
+    seed: int
+
+    @property
+    def scope(self) -> str:
+        return self.policy.scope
+
+    @property
+    def idle_arg(self) -> int:
+        """The idle timeout as the row rules take it (``NO_IDLE`` when unset)."""
+        return idle_or_none(self.policy.idle_ns)
+
+    @classmethod
+    def build(
+        cls, spec: Any, policy: WatermarkPolicy | None = None, **options: Any
+    ) -> WindowOptions:
+        """Validate a front door's options (those it was not given take their defaults).
+
+        ``spec`` is a :class:`TumblingWindowSpec` or a window size;
+        ``offset`` and ``emit_partial`` may only come with a bare size.
+        ``policy`` is a :class:`WatermarkPolicy`, or None and the policy
+        keywords (``lag``, ``allowed_lateness``, ``scope``,
+        ``idle_timeout``).
+        """
+        unknown = sorted(set(options) - set(OPTION_DEFAULTS))
+        if unknown:
+            raise TypeError(
+                f"unexpected keyword argument(s) {unknown}; the options are "
+                f"{', '.join(OPTION_DEFAULTS)}"
+            )
+        spec_options = {k: options.pop(k) for k in SPEC_OPTIONS if k in options}
+        if isinstance(spec, TumblingWindowSpec):
+            if spec_options:
+                raise TypeError(
+                    f"{sorted(spec_options)}: given together with a TumblingWindowSpec; "
+                    "put them in the spec instead"
+                )
+        else:
+            spec = TumblingWindowSpec(spec, **spec_options)
+        policy = resolve_policy(
+            policy, {k: options.pop(k) for k in POLICY_OPTIONS if k in options}
+        )
+        values = {name: options.get(name, OPTION_DEFAULTS[name]) for name in _VALIDATORS}
+        values = {name: check(values[name]) for name, check in _VALIDATORS.items()}
+        agg = options.get("agg", OPTION_DEFAULTS["agg"])
+        plan = make_plan(
+            agg, price=values.pop("price"), size=values.pop("size"), key=values["key"]
+        )
+        return cls._together(spec=spec, policy=policy, plan=plan, **values)
+
+    @classmethod
+    def _together(cls, **fields: Any) -> WindowOptions:
+        """The record, once the options that depend on each other agree."""
+        policy, key, partitions = fields["policy"], fields["key"], fields["partitions"]
+        if fields["hash"] == "kafka" and fields["seed"] != 0:
+            raise ValueError(
+                "seed: Kafka's partitioner has a fixed seed; leave seed=0 with hash='kafka'"
+            )
+        if policy.scope != "global" and key is None:
+            raise ValueError(
+                f"scope: {policy.scope!r} needs a key column, but key=None; "
+                "name the key column or use scope='global'"
+            )
+        if policy.scope == "partition" and partitions is None:
+            raise ValueError(
+                "partitions: scope='partition' needs partitions=P (the number of hash partitions)"
+            )
+        if partitions is not None and key is None:
+            raise ValueError("partitions: hash partitioning needs a key column, but key=None")
+        return cls(**fields)
+
+    def replace(self, **options: Any) -> WindowOptions:
+        """A copy with some options changed, checked like :meth:`build`."""
+        keywords = self.keywords()
+        keywords.update(options)
+        size = keywords.pop("window_size")
+        return WindowOptions.build(size, **keywords)
+
+    def keywords(self) -> dict[str, Any]:
+        """The options as the keywords of :meth:`build` (``window_size`` for the size).
+
+        Aggregations are given back as their plan's items (callables
+        included), which :meth:`build` accepts again.
+        """
+        return {
+            "window_size": self.spec.size,
+            "offset": self.spec.offset,
+            "emit_partial": self.spec.emit_partial,
+            "lag": self.policy.lag,
+            "allowed_lateness": self.policy.allowed_lateness,
+            "scope": self.policy.scope,
+            "idle_timeout": self.policy.idle_timeout,
+            "time": self.time,
+            "key": self.key,
+            "agg": self.plan,
+            "emit": self.emit,
+            "arrival_time": self.arrival_time,
+            "time_unit": self.time_unit,
+            "partitions": self.partitions,
+            "hash": self.hash,
+            "seed": self.seed,
+        }

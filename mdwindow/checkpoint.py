@@ -4,13 +4,17 @@ Layout of a checkpoint blob::
 
     b"MDWCKPT\\x00"          magic (8 bytes)
     uint32 big-endian       length of the JSON header
-    JSON header             format, version, configuration, scalar state,
-                            sizes of the sections that follow, CRC32 of them
+    JSON header             format, version, options, scalar state,
+                            sizes of the sections that follow
     sections                Parquet tables (keys, per-scope maxima, open rows)
+    uint32 big-endian       CRC32 of everything before it
 
 Parquet keeps each column's dtype without executing code on load, so a
-checkpoint from an untrusted source cannot run anything; the CRC32 catches
-truncation and bit rot.
+checkpoint from an untrusted source cannot run anything. The CRC32 covers
+the whole blob, header included, so truncation and bit rot are caught
+before anything is read; then every header value goes through the same
+validation as the options of a new ``Windower``, and any fault is a
+:class:`CheckpointError` at restore, never later.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow.core.aggregate import VWAP, AggItem, AggPlan
-from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
-from mdwindow.core.rules import NEG_INF
+from mdwindow.core.keys import n_scopes
+from mdwindow.core.options import WindowOptions
+from mdwindow.core.rules import INT64_MAX, NEG_INF
 from mdwindow.core.state import State
 
 MAGIC = b"MDWCKPT\x00"
 FORMAT = "mdwindow-checkpoint"
-VERSION = 1
+VERSION = 2
 
 
 class CheckpointError(ValueError):
@@ -49,69 +53,6 @@ def _table_bytes(frame: pd.DataFrame) -> bytes:
 
 def _read_table(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-
-
-def _config_header(cfg: WindowOptions) -> dict[str, Any]:
-    items = []
-    for item in cfg.plan.items:
-        func = item.func if isinstance(item.func, str) else None
-        items.append({"name": item.name, "columns": list(item.columns), "func": func})
-    return {
-        "size_ns": cfg.spec.size_ns,
-        "offset_ns": cfg.spec.offset_ns,
-        "emit_partial": cfg.spec.emit_partial,
-        "lag_ns": cfg.policy.lag_ns,
-        "lateness_ns": cfg.policy.lateness_ns,
-        "scope": cfg.policy.scope,
-        "idle_ns": cfg.policy.idle_ns,
-        "time": cfg.time,
-        "key": cfg.key,
-        "agg": items,
-        "emit": cfg.emit,
-        "arrival_time": cfg.arrival_time,
-        "time_unit": cfg.time_unit,
-        "partitions": cfg.partitions,
-        "hash": cfg.hash,
-        "seed": cfg.seed,
-    }
-
-
-def _config_from_header(head: dict[str, Any], agg_override: Any) -> WindowOptions:
-    items = []
-    callables = dict(agg_override.items()) if isinstance(agg_override, dict) else {}
-    for entry in head["agg"]:
-        func = entry["func"]
-        if func is None:
-            given = callables.get(entry["name"])
-            if given is None or not callable(given[1] if isinstance(given, tuple) else None):
-                raise CheckpointError(
-                    f"agg: the checkpoint's aggregate {entry['name']!r} is a Python function, "
-                    "which a checkpoint cannot hold; pass it again: "
-                    f"Windower.restore(data, agg={{{entry['name']!r}: (column, func)}})"
-                )
-            func = given[1]
-        columns = tuple(entry["columns"])
-        items.append(AggItem(entry["name"], columns, VWAP if func == VWAP else func))
-    return WindowOptions(
-        spec=TumblingWindowSpec(
-            pd.Timedelta(head["size_ns"]), pd.Timedelta(head["offset_ns"]), head["emit_partial"]
-        ),
-        policy=WatermarkPolicy(
-            pd.Timedelta(head["lag_ns"]),
-            pd.Timedelta(head["lateness_ns"]),
-            head["scope"],
-            None if head["idle_ns"] is None else pd.Timedelta(head["idle_ns"]),
-        ),
-        time=head["time"],
-        key=head["key"],
-        plan=AggPlan(tuple(items)),
-        emit=head["emit"],
-        arrival_time=head["arrival_time"],
-        time_unit=head["time_unit"],
-        partitions=head["partitions"],
-        hash=head["hash"],
-        seed=head["seed"],
-    )
 
 
 def dumps(
@@ -138,21 +79,25 @@ def dumps(
     header = {
         "format": FORMAT,
         "version": VERSION,
-        "config": _config_header(cfg),
+        "config": cfg.to_header(),
         "rows_seen": state.rows_seen,
         "global_max": state.global_max,
         "last_arrival_time": state.last_arrival_time,
         "time_kind": state.time_kind,
         "finished": finished,
         "sections": [[name, len(data)] for name, data in sections.items()],
-        "crc32": zlib.crc32(payload),
     }
     head = json.dumps(header, sort_keys=True).encode("utf-8")
-    return MAGIC + struct.pack(">I", len(head)) + head + payload
+    body = MAGIC + struct.pack(">I", len(head)) + head + payload
+    return body + struct.pack(">I", zlib.crc32(body))
 
 
 def loads(data: bytes, *, agg: Any = None):
-    """Read a checkpoint blob: ``(config, state, finished, template)``."""
+    """Read a checkpoint blob: ``(options, state, finished, template)``.
+
+    Raises :class:`CheckpointError` for anything that is not an intact
+    checkpoint of this version with valid contents.
+    """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data: got {type(data).__name__}; give the bytes of a checkpoint")
     data = bytes(data)
@@ -161,62 +106,135 @@ def loads(data: bytes, *, agg: Any = None):
             "data: not an mdwindow checkpoint (bad magic bytes); "
             "give bytes from Windower.checkpoint() or a file from Windower.save()"
         )
+    body, crc = data[:-4], data[-4:]
+    if len(data) < 16 or struct.unpack(">I", crc)[0] != zlib.crc32(body):
+        raise CheckpointError(
+            "data: the checkpoint is truncated or corrupted (checksum mismatch); "
+            "use an intact copy"
+        )
     try:
-        (length,) = struct.unpack(">I", data[8:12])
-        header = json.loads(data[12 : 12 + length].decode("utf-8"))
+        (length,) = struct.unpack(">I", body[8:12])
+        header = json.loads(body[12 : 12 + length].decode("utf-8"))
     except (struct.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"data: the checkpoint header is corrupted ({exc})") from None
-    if header.get("format") != FORMAT:
-        raise CheckpointError(f"data: unknown format {header.get('format')!r}")
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError("data: not an mdwindow checkpoint (unknown format)")
     if header.get("version") != VERSION:
         raise CheckpointError(
             f"data: checkpoint version {header.get('version')!r}; this mdwindow reads "
             f"version {VERSION}. Restore it with the mdwindow version that wrote it"
         )
-    payload = data[12 + length :]
-    expected = sum(size for _, size in header["sections"])
-    if len(payload) != expected or zlib.crc32(payload) != header["crc32"]:
-        raise CheckpointError(
-            "data: the checkpoint is truncated or corrupted (checksum mismatch); "
-            "use an intact copy"
-        )
-    sections: dict[str, bytes] = {}
-    at = 0
-    for name, size in header["sections"]:
-        sections[name] = payload[at : at + size]
-        at += size
-    cfg = _config_from_header(header["config"], agg)
+    try:
+        return _contents(header, body[12 + length :], agg)
+    except CheckpointError:
+        raise
+    except TypeError as exc:
+        if "agg" in str(exc) and "Python function" in str(exc):
+            raise CheckpointError(str(exc)) from None
+        raise CheckpointError(f"data: the checkpoint holds an invalid value ({exc})") from None
+    except (ValueError, KeyError, IndexError, AttributeError, OSError) as exc:
+        raise CheckpointError(f"data: the checkpoint holds an invalid value ({exc})") from None
+
+
+def _contents(header: dict[str, Any], payload: bytes, agg: Any):
+    fields = {"format", "version", "config", "rows_seen", "global_max",
+              "last_arrival_time", "time_kind", "finished", "sections"}  # fmt: skip
+    if set(header) != fields:
+        raise ValueError(f"header fields {sorted(header)}")
+    cfg = WindowOptions.from_header(header["config"], agg)
+    sections = _sections(header["sections"], payload)
+    rows_seen = _whole(header, "rows_seen", low=0)
+    global_max = _whole(header, "global_max")
+    last_arrival_time = _whole(header, "last_arrival_time")
+    time_kind = header["time_kind"]
+    if time_kind not in (None, "datetime", "integer"):
+        raise ValueError(f"time_kind {time_kind!r}")
+    if not isinstance(header["finished"], bool):
+        raise ValueError(f"finished {header['finished']!r}")
     keys = None
     if "keys" in sections:
         keys = pd.Index(_read_table(sections["keys"])["key"])
+    if cfg.key is None and keys is not None and len(keys) > 1:
+        raise ValueError("keys without a key column")
+    n_keys = 0 if keys is None else len(keys)
+    scope_max = _read_table(sections["scopes"])["max"].to_numpy(np.int64)
+    key_partition = _read_table(sections["key_partition"])["partition"].to_numpy(np.int64)
+    if len(scope_max) > max(n_scopes(cfg, keys), 1):
+        raise ValueError(f"{len(scope_max)} scope maxima")
+    if cfg.partitions is not None and (
+        len(key_partition) != n_keys
+        or (
+            len(key_partition)
+            and not 0 <= key_partition.min() <= key_partition.max() < cfg.partitions
+        )
+    ):
+        raise ValueError("key partitions do not match the keys")
     rows = None
     if "open_rows" in sections:
-        table = _read_table(sections["open_rows"])
-        rows = {}
-        for name in table.columns:
-            column = table[name]
-            if name in ("key", "start", "t", "arrival"):
-                rows[name] = column.to_numpy(np.int64)
-            elif name == "late":
-                rows[name] = column.to_numpy(bool)
-            else:
-                rows[name] = (
-                    column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
-                )
-        for column in cfg.plan.columns:
-            rows.setdefault("col:" + column, None)
+        rows = _open_rows(_read_table(sections["open_rows"]), cfg, n_keys, rows_seen)
     state = State(
-        rows_seen=int(header["rows_seen"]),
-        global_max=int(header["global_max"]),
-        scope_max=_read_table(sections["scopes"])["max"].to_numpy(np.int64),
+        rows_seen=rows_seen,
+        global_max=global_max,
+        scope_max=scope_max,
         keys=keys,
-        key_partition=_read_table(sections["key_partition"])["partition"].to_numpy(np.int64),
+        key_partition=key_partition,
         open_rows=rows,
-        last_arrival_time=int(header.get("last_arrival_time", NEG_INF)),
-        time_kind=header["time_kind"],
+        last_arrival_time=last_arrival_time,
+        time_kind=time_kind,
     )
     template = _read_table(sections["template"]) if "template" in sections else None
-    return cfg, state, bool(header["finished"]), template
+    return cfg, state, header["finished"], template
+
+
+def _whole(header: dict[str, Any], name: str, *, low: int = NEG_INF) -> int:
+    value = header[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= INT64_MAX:
+        raise ValueError(f"{name} {value!r}")
+    return value
+
+
+def _sections(listing: Any, payload: bytes) -> dict[str, bytes]:
+    known = ("keys", "scopes", "key_partition", "open_rows", "template")
+    if not isinstance(listing, list) or not all(
+        isinstance(e, list) and len(e) == 2 and e[0] in known and isinstance(e[1], int)
+        and not isinstance(e[1], bool) and e[1] >= 0
+        for e in listing
+    ):  # fmt: skip
+        raise ValueError(f"sections {listing!r}")
+    if sum(size for _, size in listing) != len(payload):
+        raise ValueError("section sizes")
+    sections: dict[str, bytes] = {}
+    at = 0
+    for name, size in listing:
+        sections[name] = payload[at : at + size]
+        at += size
+    for required in ("scopes", "key_partition"):
+        if required not in sections:
+            raise ValueError(f"missing section {required!r}")
+    return sections
+
+
+def _open_rows(table: pd.DataFrame, cfg: WindowOptions, n_keys: int, rows_seen: int):
+    expected = ["key", "start", "t", "arrival", "late"] + ["col:" + c for c in cfg.plan.columns]
+    if sorted(table.columns) != sorted(expected):
+        raise ValueError(f"open rows columns {list(table.columns)}")
+    rows: dict[str, Any] = {}
+    for name in table.columns:
+        column = table[name]
+        if name in ("key", "start", "t", "arrival"):
+            rows[name] = column.to_numpy(np.int64)
+        elif name == "late":
+            rows[name] = column.to_numpy(bool)
+        else:
+            rows[name] = column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+    if len(table) and (
+        rows["key"].min() < 0
+        or rows["key"].max() >= max(n_keys, 1)
+        or rows["arrival"].min() < 0
+        or rows["arrival"].max() >= rows_seen
+    ):
+        raise ValueError("open rows out of range")
+    return rows
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:

@@ -119,6 +119,68 @@ def make_plan(agg: Any, *, price: str, size: str, key: str | None) -> AggPlan:
     return AggPlan(tuple(items))
 
 
+def plan_entries(plan: AggPlan) -> list[dict[str, Any]]:
+    """The plan as plain data (a checkpoint header); callables are stored as ``None``."""
+    return [
+        {
+            "name": item.name,
+            "columns": list(item.columns),
+            "func": item.func if isinstance(item.func, str) else None,
+        }
+        for item in plan.items
+    ]
+
+
+def plan_from_entries(entries: Any, agg: Any, *, key: str | None) -> AggPlan:
+    """Rebuild a plan from :func:`plan_entries`, checked like ``agg=`` itself.
+
+    ``agg`` (the ``agg=`` of a restore) supplies the Python functions a
+    header cannot hold; when given, it must describe the same aggregation.
+    """
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and set(e) == {"name", "columns", "func"} for e in entries
+    ):
+        raise ValueError(f"agg: malformed aggregation entries {entries!r}")
+    last = entries[-1] if entries else None
+    if last is not None and last["func"] == VWAP and len(last["columns"]) == 2:
+        price, size = last["columns"]
+        stored = make_plan("ohlcv", price=price, size=size, key=key)
+    else:
+        spec = {}
+        for entry in entries:
+            columns, func = entry["columns"], entry["func"]
+            if not (isinstance(columns, list) and len(columns) == 1):
+                raise ValueError(f"agg: malformed aggregation entry {entry!r}")
+            spec[entry["name"]] = (columns[0], func if func is not None else _placeholder)
+        stored = make_plan(spec, price="price", size="size", key=key)
+    if plan_entries(stored) != entries:
+        raise ValueError(f"agg: malformed aggregation entries {entries!r}")
+    if agg is None:
+        missing = [item.name for item in stored.items if item.func is _placeholder]
+        if missing:
+            raise TypeError(
+                f"agg: the aggregate {missing[0]!r} is a Python function, which a checkpoint "
+                "cannot hold; pass the same agg= again, e.g. "
+                f"Windower.restore(data, agg={{{missing[0]!r}: (column, func)}})"
+            )
+        return stored
+    price, size = "price", "size"
+    if isinstance(agg, str) and last is not None and last["func"] == VWAP:
+        price, size = last["columns"]  # "ohlcv" over the stored columns
+    given = make_plan(agg, price=price, size=size, key=key)
+    if plan_entries(given) != plan_entries(stored):
+        raise ValueError(
+            f"agg: {agg!r} is not the aggregation the checkpoint was made with "
+            f"({[e['name'] for e in entries]}); pass the same agg= as when it was made"
+        )
+    return given
+
+
+def _placeholder(values: pd.Series) -> Any:  # pragma: no cover - never called
+    """Stands for a Python function that a checkpoint header could not hold."""
+    raise RuntimeError("a stored aggregation function was not supplied")
+
+
 def _compiled_input(values: Any) -> np.ndarray | None:
     """The values as int64/float64 numpy for the compiled path, else None."""
     dtype = getattr(values, "dtype", None)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow.core.aggregate import AggPlan, make_plan
+from mdwindow.core.aggregate import AggPlan, make_plan, plan_entries, plan_from_entries
 from mdwindow.core.rules import idle_or_none
 from mdwindow.core.times import to_nanos
 from mdwindow.hashing import HASHES
@@ -199,6 +199,11 @@ SPEC_OPTIONS = ("offset", "emit_partial")
 POLICY_OPTIONS = POLICY_KEYWORDS
 EMITS = ("final", "updates")
 TIME_UNITS = ("s", "ms", "us", "ns")
+#: Fields of a checkpoint header's options (:meth:`WindowOptions.to_header`).
+HEADER_FIELDS = (
+    "size_ns", "offset_ns", "emit_partial", "lag_ns", "lateness_ns", "scope", "idle_ns",
+    "time", "key", "agg", "emit", "arrival_time", "time_unit", "partitions", "hash", "seed",
+)  # fmt: skip
 
 
 def _column_name(name: str, *, optional: bool = False) -> Callable[[Any], Any]:
@@ -353,6 +358,68 @@ class WindowOptions:
         if partitions is not None and key is None:
             raise ValueError("partitions: hash partitioning needs a key column, but key=None")
         return cls(**fields)
+
+    def to_header(self) -> dict[str, Any]:
+        """The options as plain JSON-able data (a checkpoint header)."""
+        return {
+            "size_ns": self.spec.size_ns,
+            "offset_ns": self.spec.offset_ns,
+            "emit_partial": self.spec.emit_partial,
+            "lag_ns": self.policy.lag_ns,
+            "lateness_ns": self.policy.lateness_ns,
+            "scope": self.policy.scope,
+            "idle_ns": self.policy.idle_ns,
+            "time": self.time,
+            "key": self.key,
+            "agg": plan_entries(self.plan),
+            "emit": self.emit,
+            "arrival_time": self.arrival_time,
+            "time_unit": self.time_unit,
+            "partitions": self.partitions,
+            "hash": self.hash,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_header(cls, header: Any, agg: Any = None) -> WindowOptions:
+        """The options of :meth:`to_header`, through the same validators as :meth:`build`.
+
+        ``agg`` supplies the Python functions a header cannot hold (it must
+        describe the same aggregation). Raises ``ValueError`` or
+        ``TypeError`` naming the field at fault.
+        """
+        fields = set(HEADER_FIELDS)
+        if not isinstance(header, dict) or set(header) != fields:
+            got = sorted(header) if isinstance(header, dict) else type(header).__name__
+            raise ValueError(f"options: expected the fields {sorted(fields)}, got {got}")
+
+        def nanos(name: str, *, optional: bool = False) -> pd.Timedelta | None:
+            value = header[name]
+            if value is None and optional:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name}: got {value!r}; expected whole nanoseconds")
+            return pd.Timedelta(value)
+
+        key = _VALIDATORS["key"](header["key"])
+        return cls.build(
+            nanos("size_ns"),
+            offset=nanos("offset_ns"),
+            emit_partial=header["emit_partial"],
+            lag=nanos("lag_ns"),
+            allowed_lateness=nanos("lateness_ns"),
+            scope=header["scope"],
+            idle_timeout=nanos("idle_ns", optional=True),
+            time=header["time"],
+            key=key,
+            agg=plan_from_entries(header["agg"], agg, key=key),
+            emit=header["emit"],
+            arrival_time=header["arrival_time"],
+            time_unit=header["time_unit"],
+            partitions=header["partitions"],
+            hash=header["hash"],
+            seed=header["seed"],
+        )
 
     def replace(self, **options: Any) -> WindowOptions:
         """A copy with some options changed, checked like :meth:`build`."""

@@ -40,9 +40,9 @@ def process_chunk(
     """
     prepared = prepare(cfg, state, frame)
     if cfg.emit == "final":
-        return final_chunk(cfg, state, frame, prepared)
+        return final_chunk(cfg, state, prepared)
     codes, keys, key_partition, key_table = key_codes_and_table(cfg, state, prepared)
-    output, new_state = updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition)
+    output, new_state = updates_chunk(cfg, state, prepared, codes, keys, key_partition)
     new_state._key_table = key_table if key_table is not None else state._key_table
     return output, new_state
 

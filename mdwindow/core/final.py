@@ -32,18 +32,18 @@ from mdwindow.core.final_pass import (
 )
 from mdwindow.core.frames import TIMINGS
 from mdwindow.core.keys import key_codes_and_table, key_rank, n_scopes, scope_of_keys
-from mdwindow.core.panes import deferred_output, layout_panes
+from mdwindow.core.panes import RowOutcome, deferred_output, layout_panes
 from mdwindow.core.prefault import Prefault
-from mdwindow.core.prepare import chunk_column, nonzero_or_empty
+from mdwindow.core.prepare import nonzero_or_empty
 from mdwindow.core.rules import LATE, NEG_INF
 from mdwindow.core.state import LiveWindows, State, concat_arrays, empty_rows, next_state
 
 
-def final_chunk(cfg, state, frame, prepared):
+def final_chunk(cfg, state, prepared):
     """``emit="final"``: one compiled pass judges rows, fills windows and closes them."""
     n = prepared.n
     old = state.open_rows or empty_rows(cfg)
-    chunk_columns = {c: chunk_column(frame, prepared, c) for c in cfg.plan.columns}
+    chunk_columns = prepared.columns
     fused = fused_ohlcv(cfg.plan, chunk_columns)
     live = state._live
     resume = (
@@ -134,7 +134,7 @@ def final_chunk(cfg, state, frame, prepared):
     )
     key_table = key_table if key_table is not None else state._key_table
     output, open_rows, open_window = _final_output(
-        cfg, state, frame, prepared, rows, outputs, work, columns, keys, key_partition, key_table
+        cfg, state, prepared, rows, outputs, work, columns, keys, key_partition, key_table
     )
     new_state = next_state(
         cfg,
@@ -172,9 +172,7 @@ class _WindowRows(NamedTuple):
         return concat_arrays(self.old[name], chunk_values)
 
 
-def _final_output(
-    cfg, state, frame, prepared, rows, outputs, work, columns, keys, partition, key_table
-):
+def _final_output(cfg, state, prepared, rows, outputs, work, columns, keys, partition, key_table):
     """The frames of a ``final_pass``; the rows of the windows it left open and their
     window ids (renumbered ``0 .. open-1`` in ``work``)."""
     counters = work.counters
@@ -237,8 +235,8 @@ def _final_output(
     dropped, late_by = outputs.dropped[:, : counters[C_DROPPED]]
     rejected = outputs.rejected[: counters[C_REJECTED]]
     reasons = outputs.reasons[: counters[C_REJECTED]]
-    output = deferred_output(
-        cfg, frame, prepared, windows, arrival, start, w_before, w_after, status,
-        dropped, late_by, rejected, reasons,
-    )  # fmt: skip
+    outcome = RowOutcome(
+        arrival, start, w_before, w_after, status, dropped, late_by, rejected, reasons
+    )
+    output = deferred_output(cfg, prepared, windows, outcome)
     return output, open_rows, open_window

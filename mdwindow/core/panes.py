@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from mdwindow.core.frames import (
 from mdwindow.core.kernels import emission_order, group_rows, prefix_lengths, window_ids
 from mdwindow.core.keys import KeyTable
 from mdwindow.core.options import WindowOptions
+from mdwindow.core.prepare import Prepared
 from mdwindow.core.rules import NEG_INF
 from mdwindow.core.state import ChunkOutput, Deferred
 from mdwindow.core.times import utc_array
@@ -33,17 +34,27 @@ def _held(frame: pd.DataFrame, *positions: np.ndarray) -> pd.DataFrame:
     return frame.copy(deep=False) if any(len(p) for p in positions) else frame
 
 
-def deferred_output(
-    cfg, frame, prepared, windows, arrival, start, w_before, w_after, status,
-    dropped, late_by, rejected, reasons,
-) -> ChunkOutput:  # fmt: skip
-    """A step's output: ``windows`` built, the per-row frames deferred to first read.
+class RowOutcome(NamedTuple):
+    """What one step decided for each row of its chunk, in arrival order."""
 
-    Per-row arrays are in arrival order; ``dropped`` and ``rejected`` are row
-    positions, ``late_by`` and ``reasons`` one per dropped or rejected row.
-    """
-    held = _held(frame, dropped, rejected)
+    arrival: np.ndarray  # arrival position over all pushed rows
+    start: np.ndarray  # window start (NEG_INF for rejected rows)
+    w_before: np.ndarray  # watermark of the row's scope just before it
+    w_after: np.ndarray  # ... and right after it
+    status: np.ndarray  # ON_TIME, LATE, DROPPED or REJECTED
+    dropped: np.ndarray  # positions of the dropped rows
+    late_by: np.ndarray  # one per dropped row
+    rejected: np.ndarray  # positions of the rejected rows
+    reasons: np.ndarray  # one per rejected row
+
+
+def deferred_output(
+    cfg: WindowOptions, prepared: Prepared, windows: pd.DataFrame, rows: RowOutcome
+) -> ChunkOutput:
+    """A step's output: ``windows`` built, the per-row frames deferred to first read."""
+    held = _held(prepared.frame, rows.dropped, rows.rejected)
     size = cfg.spec.size_ns
+    dropped, rejected = rows.dropped, rows.rejected
     return ChunkOutput(
         windows=windows,
         late=Deferred(
@@ -51,18 +62,20 @@ def deferred_output(
                 held,
                 prepared,
                 dropped,
-                arrival[dropped],
-                start[dropped],
+                rows.arrival[dropped],
+                rows.start[dropped],
                 size,
-                w_before[dropped],
-                late_by,
+                rows.w_before[dropped],
+                rows.late_by,
             )  # fmt: skip
         ),
         rejected=Deferred(
-            lambda: rejected_frame(held, prepared, rejected, arrival[rejected], reasons)
+            lambda: rejected_frame(held, prepared, rejected, rows.arrival[rejected], rows.reasons)
         ),
         trace=Deferred(
-            lambda: trace_frame(held, prepared, arrival, start, w_before, w_after, status)
+            lambda: trace_frame(
+                held, prepared, rows.arrival, rows.start, rows.w_before, rows.w_after, rows.status
+            )
         ),
     )
 

@@ -84,6 +84,15 @@ def column_values(frame: pd.DataFrame, name: str) -> Any:
 
 @dataclass
 class Prepared:
+    """One chunk, checked and normalised: everything after :func:`prepare` reads this.
+
+    Per-row arrays are in arrival order, except ``key_values`` (frame order,
+    coded by :mod:`mdwindow.core.keys` straight from its buffers). ``frame``
+    is the chunk as given, kept for the late, rejected and trace frames,
+    which show its own columns.
+    """
+
+    frame: pd.DataFrame
     n: int
     order: np.ndarray | None  # arrival position -> frame position
     t: np.ndarray
@@ -91,6 +100,7 @@ class Prepared:
     arrival_stamp: np.ndarray | None
     key_values: Any  # the key column's values, in frame order (None: no key)
     time_kind: str
+    columns: dict[str, Any]  # the aggregated columns, in arrival order
 
     @property
     def keys(self) -> pd.Series | None:
@@ -156,13 +166,12 @@ def prepare(cfg: WindowOptions, state: State, frame: pd.DataFrame) -> Prepared:
         t = t[order]
         out_of_range = out_of_range[order]
     keys = column_values(frame, cfg.key) if cfg.key is not None else None
-    return Prepared(n, order, t, out_of_range, stamp, keys, kind)
-
-
-def chunk_column(frame: pd.DataFrame, prepared: Prepared, column: str) -> Any:
-    """An input column in arrival order; numpy columns stay numpy for the compiled reductions."""
-    values = column_values(frame, column)
-    return values if prepared.order is None else values.take(prepared.order)
+    columns = {}
+    for name in cfg.plan.columns:
+        # numpy columns stay numpy for the compiled reductions.
+        values = column_values(frame, name)
+        columns[name] = values if order is None else values.take(order)
+    return Prepared(frame, n, order, t, out_of_range, stamp, keys, kind, columns)
 
 
 def nonzero_or_empty(flags: np.ndarray) -> np.ndarray:

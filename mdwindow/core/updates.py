@@ -10,13 +10,13 @@ import pandas as pd
 from mdwindow.core.frames import TIMINGS
 from mdwindow.core.kernels import classify_rows, first_reaching, group_rows, last_at_or_before
 from mdwindow.core.keys import key_rank, n_scopes, scope_of_keys
-from mdwindow.core.panes import deferred_output, pane_frame, pane_order, window_ids_of
-from mdwindow.core.prepare import chunk_column
+from mdwindow.core.panes import RowOutcome, deferred_output, pane_frame, pane_order, window_ids_of
 from mdwindow.core.rules import (
     DROPPED,
     LATE,
     NEG_INF,
     REJECTED,
+    VALID,
     close_level_array,
     effective_watermark_array,
     fire_level_array,
@@ -27,7 +27,7 @@ from mdwindow.core.rules import (
 from mdwindow.core.state import State, concat_rows, empty_rows, next_state, take_rows
 
 
-def updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
+def updates_chunk(cfg, state, prepared, codes, keys, key_partition):
     """``emit="updates"``: vectorised searches of each window's on-time and late panes."""
     n = prepared.n
     base = state.rows_seen
@@ -61,7 +61,7 @@ def updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
         "late": late[accepted],
     }
     for column in cfg.plan.columns:
-        new_rows["col:" + column] = chunk_column(frame, prepared, column)[accepted]
+        new_rows["col:" + column] = prepared.columns[column][accepted]
     rows = concat_rows(state.open_rows or empty_rows(cfg), new_rows)
 
     gid, n_windows, w_key, w_start = window_ids_of(rows["key"], rows["start"])
@@ -178,9 +178,10 @@ def updates_chunk(cfg, state, frame, prepared, codes, keys, key_partition):
     )
     new_state._key_rank = rank_cache._key_rank
     dropped = np.flatnonzero(status == DROPPED)
-    rejected = np.flatnonzero(reason >= 0)
-    output = deferred_output(
-        cfg, frame, prepared, windows, arrival, start, w_before, w_after, status,
+    rejected = np.flatnonzero(reason != VALID)
+    outcome = RowOutcome(
+        arrival, start, w_before, w_after, status,
         dropped, late_by[dropped], rejected, reason[rejected],
     )  # fmt: skip
+    output = deferred_output(cfg, prepared, windows, outcome)
     return output, new_state

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from mdwindow.core.hashing import partition_ids_for_uniques
 from mdwindow.core.kernels import (
     K_KEYS,
     K_NEW,
@@ -18,7 +19,6 @@ from mdwindow.core.kernels import (
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.prepare import Prepared
 from mdwindow.core.state import State
-from mdwindow.hashing import partition_ids_for_uniques
 
 
 def _append_keys(known: pd.Index, fresh: pd.Index) -> pd.Index:

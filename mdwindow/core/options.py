@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.core.aggregate import AggPlan, make_plan, plan_entries, plan_from_entries
+from mdwindow.core.hashing import HASHES
 from mdwindow.core.rules import idle_or_none
 from mdwindow.core.times import to_nanos
-from mdwindow.hashing import HASHES
 
 SCOPES = ("global", "key", "partition")
 

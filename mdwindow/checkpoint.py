@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import struct
 import tempfile
 import zlib
@@ -238,10 +239,21 @@ def _open_rows(table: pd.DataFrame, cfg: WindowOptions, n_keys: int, rows_seen: 
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The file keeps the permissions of the file it replaces; a new file gets
+    the umask's (``mkstemp`` alone would make every checkpoint 0600).
+    """
     target = Path(path)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent or ".")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -42,6 +42,11 @@ def _check_columns(cfg: WindowOptions, frame: pd.DataFrame) -> None:
         wanted.append(("arrival_time", cfg.arrival_time))
     wanted += [("agg", c) for c in cfg.plan.columns]
     columns = frame.columns
+    if isinstance(columns, pd.MultiIndex):
+        raise TypeError(
+            "ticks: the frame has MultiIndex columns; flatten them first, e.g. "
+            "ticks.columns = ['_'.join(map(str, c)) for c in ticks.columns]"
+        )
     for role, column in wanted:
         if column not in columns:
             available = list(map(str, columns))
@@ -52,6 +57,12 @@ def _check_columns(cfg: WindowOptions, frame: pd.DataFrame) -> None:
             )
             raise KeyError(
                 f"{role}: column {column!r} is not in the frame (columns: {available}); {hint}"
+            )
+        copies = int((columns == column).sum())
+        if copies > 1:
+            raise ValueError(
+                f"{role}: column {column!r} appears {copies} times in the frame; "
+                "give every column a distinct name first"
             )
     clashes = [c for c in ADDED_COLUMNS if c in columns]
     if clashes:
@@ -67,7 +78,13 @@ ADDED_COLUMNS = ("arrival", "window_start", "window_end", "watermark", "late_by"
 
 
 def time_kind(values: Any) -> str:
-    return "datetime" if is_datetime(values.dtype) else "integer"
+    """``"datetime"``, ``"integer"`` or ``"other"`` (refused by the time conversion)."""
+    dtype = values.dtype
+    if is_datetime(dtype):
+        return "datetime"
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return "integer"
+    return "other"
 
 
 def column_values(frame: pd.DataFrame, name: str) -> Any:
@@ -145,6 +162,8 @@ def prepare(cfg: WindowOptions, state: State, frame: pd.DataFrame) -> Prepared:
     require_columns(cfg, frame)
     times = column_values(frame, cfg.time)
     kind = time_kind(times)
+    if kind == "other":
+        event_times_of(times, cfg.time, cfg.time_unit)  # raises, saying what to do
     if state.time_kind is not None and len(frame) and kind != state.time_kind:
         raise TypeError(
             f"time: column {cfg.time!r} holds {kind} times in this chunk but "
@@ -170,8 +189,17 @@ def prepare(cfg: WindowOptions, state: State, frame: pd.DataFrame) -> Prepared:
     for name in cfg.plan.columns:
         # numpy columns stay numpy for the compiled reductions.
         values = column_values(frame, name)
+        if cfg.plan.is_ohlcv and not _is_number(values.dtype):
+            raise TypeError(
+                f"agg: column {name!r} holds {values.dtype} values, but 'ohlcv' needs numbers; "
+                f"convert it first, e.g. pd.to_numeric(ticks[{name!r}])"
+            )
         columns[name] = values if order is None else values.take(order)
     return Prepared(frame, n, order, t, out_of_range, stamp, keys, kind, columns)
+
+
+def _is_number(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def nonzero_or_empty(flags: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,9 @@ NEG_INF = np.iinfo(np.int64).min
 INT64_MAX = np.iinfo(np.int64).max
 
 TIME_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+#: A number without a unit, which a duration string must not be (zero aside).
+_BARE_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 DurationLike = pd.Timedelta | _dt.timedelta | np.timedelta64 | str
 
@@ -47,6 +51,12 @@ def to_nanos(value: Any, name: str, *, allow_none: bool = False) -> int | None:
         raise TypeError(
             f"{name}: got the bare number {value!r}, which has no unit; "
             f"give a duration such as '{value}s', '{value}ms' or pd.Timedelta({value}, 'ms')"
+        )
+    if isinstance(value, str) and _BARE_NUMBER.fullmatch(value) and float(value) != 0:
+        number = value.strip()
+        raise ValueError(
+            f"{name}: got the bare number {value!r}, which has no unit; give a duration "
+            f"such as '{number}s', '{number}ms' or '{number}us' (units: d, h, min, s, ms, us, ns)"
         )
     if isinstance(value, (pd.Timedelta, _dt.timedelta, np.timedelta64, str)):
         try:
@@ -117,8 +127,18 @@ def event_times_of(
                 "pass time_unit='s', 'ms', 'us' or 'ns' to say what the numbers count"
             )
         missing = series.isna().to_numpy()
+        factor = TIME_UNITS[time_unit]
+        if pd.api.types.is_unsigned_integer_dtype(dtype):
+            # Values past the int64 range would wrap around in the cast below.
+            raw = series.to_numpy(dtype=np.uint64, na_value=0)
+            too_big = raw > np.uint64(INT64_MAX // factor)
+            ints = np.where(too_big, 0, raw).astype(np.int64)
+            out, out_of_range = _scale(ints, missing, factor)
+            out_of_range |= too_big & ~missing
+            out[out_of_range] = NEG_INF
+            return out, out_of_range
         ints = series.to_numpy(dtype=np.int64, na_value=0)
-        return _scale(ints, missing, TIME_UNITS[time_unit])
+        return _scale(ints, missing, factor)
     if pd.api.types.is_float_dtype(dtype) and time_unit is not None:
         raise TypeError(
             f"column {column!r} holds floats ({dtype}); integer times need an integer dtype. "

@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._tuner_figure import TunerFigure, zoom
 from mdwindow._tuner_grid import ScopeScan, load_compiled, scan_rows
 from mdwindow._tuner_rows import DROPPED, ScopeRows, TickColumns, judge
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy
 from mdwindow.hashing import partition_ids
 from mdwindow.plotting import duration_text
+from mdwindow.plotting.tuner_figure import TunerFigure, zoom
 from mdwindow.result import WindowResult
 from mdwindow.windows import tumbling_windows
 

@@ -463,7 +463,7 @@ def test_text_caching_canvas_draws_the_same_pixels():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from mdwindow._tuner_figure import _text_caching_canvas
+    from mdwindow.plotting.raster import text_caching_canvas as _text_caching_canvas
 
     def figure(shift: float) -> Figure:
         # Texts at quarter-pixel steps, so glyphs recur at the same sub-pixel
@@ -505,7 +505,7 @@ def test_png_is_the_canvas_pixels(tuner):
 def test_updates_draw_the_same_image_without_measuring_tick_labels(ticks, monkeypatch):
     import contextlib
 
-    import mdwindow._tuner_figure as tuner_figure
+    import mdwindow.plotting.tuner_figure as tuner_figure
 
     moves = [{"lag": "3s"}, {"size": "1s"}, {"scope": "global"}, {"size": "30s"}]
 

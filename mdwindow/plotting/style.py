@@ -1,0 +1,99 @@
+"""What every plot shares: the colour and marker of each status, line colours, the axes.
+
+Statuses have one colour everywhere (Okabe-Ito, colour-blind safe), in the
+plotting functions, the tuner's figure and the HTML report alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mdwindow.core.rules import DROPPED, LATE, ON_TIME, REJECTED, STATUS_NAMES
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "BOUNDARY_COLOR",
+    "DRAW_ORDER",
+    "EMITTED_COLOR",
+    "KEY_LINE_COLORS",
+    "MAX_EVENT_TIME_COLOR",
+    "PARTITION_COLOR",
+    "STATUS_COLORS",
+    "STATUS_LABELS",
+    "STATUS_MARKERS",
+    "WATERMARK_COLOR",
+    "current_axes",
+    "duration_text",
+    "thinning",
+]
+
+#: The colour of each row status, in every plot (Okabe-Ito, colour-blind safe).
+STATUS_COLORS: Mapping[str, str] = MappingProxyType(
+    dict(zip(STATUS_NAMES, ("#0072B2", "#E69F00", "#D55E00", "#999999"), strict=True))
+)
+#: Legend text of each row status.
+STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    dict(zip(STATUS_NAMES, ("on time", "late (accepted)", "dropped", "rejected"), strict=True))
+)
+#: Marker (shape, area in points squared) of each row status.
+STATUS_MARKERS: Mapping[str, tuple[str, float]] = MappingProxyType(
+    dict(zip(STATUS_NAMES, (("o", 6), ("o", 14), ("X", 42), ("s", 14)), strict=True))
+)
+#: Status codes in drawing order: dropped ticks last, so nothing hides them.
+DRAW_ORDER: tuple[int, ...] = (ON_TIME, REJECTED, LATE, DROPPED)
+
+WATERMARK_COLOR = "black"
+MAX_EVENT_TIME_COLOR = "#6A3D9A"
+EMITTED_COLOR = "#009E73"
+BOUNDARY_COLOR = "0.85"
+PARTITION_COLOR = "#56B4E9"
+#: Line colours of further keys: never a status colour.
+KEY_LINE_COLORS = ("black", "#6A3D9A", "#009E73", "#8C564B", "#CC79A7", "#17BECF")
+
+
+def current_axes(ax: Axes | None) -> Axes:
+    """``ax``, or pyplot's current axes when None (seaborn's ``ax=None`` convention)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
+
+
+def thinning(count: int, limit: int) -> int:
+    """Keep one item in this many so that at most ``limit`` of ``count`` remain.
+
+    Examples
+    --------
+    >>> thinning(10, 20), thinning(45_000, 20_000)
+    (1, 3)
+    """
+    return max(1, math.ceil(count / max(limit, 1)))
+
+
+def duration_text(value: Any) -> str:
+    """A duration the way people write it: ``"0s"``, ``"250ms"``, ``"1.5s"``, ``"2min"``.
+
+    Examples
+    --------
+    >>> [duration_text(v) for v in ("0s", "250ms", "1500ms", "120s", "3us")]
+    ['0s', '250ms', '1.5s', '2min', '3us']
+    """
+    nanos = int(pd.Timedelta(value).value)
+    if nanos == 0:
+        return "0s"
+    for unit, size in (("h", 3_600 * 10**9), ("min", 60 * 10**9)):
+        if nanos % size == 0:
+            return f"{nanos // size}{unit}"
+    for unit, size in (("s", 10**9), ("ms", 10**6), ("us", 10**3), ("ns", 1)):
+        # At most three decimals, so that 1.5s stays 1.5s and 1.2345s becomes 1234.5ms.
+        if abs(nanos) >= size and nanos % max(size // 1000, 1) == 0:
+            return f"{nanos / size:.12g}{unit}"
+    return f"{nanos}ns"  # pragma: no cover - every nonzero value matches "ns"

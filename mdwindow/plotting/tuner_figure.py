@@ -1,0 +1,257 @@
+"""The tuner's held figure: artists made once, new data on every update, PNG out.
+
+Three axes: the picked symbol's watermark (top), how late the dropped ticks
+were (bottom left) and the lag trade-off of the sweep (bottom right).
+Labels, titles and legends never change: they are drawn once into a static
+image. The trade-off only changes with the window size or scope, so its
+region is drawn once per grid and its pixels kept. An update pastes those
+pixels and draws the two other axes and the current-point marker over them
+(what blitting does on screen, here on the Agg canvas), then encodes the
+pixels as PNG (a grid not shown before is drawn over them last, and its
+region kept). The two live panels and their artists are in
+:mod:`mdwindow.plotting.tuner_panels`; the canvas that keeps glyph bitmaps
+and the PNG encoder in :mod:`mdwindow.plotting.raster`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mdwindow.core.rules import NEG_INF
+from mdwindow.plotting.raster import png_bytes, text_caching_canvas
+from mdwindow.plotting.style import duration_text
+from mdwindow.plotting.tradeoff import plot_lag_tradeoff
+from mdwindow.plotting.tuner_panels import LateByPanel, WatermarkPanel
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from mdwindow._tuner_rows import Judged, ScopeRows
+
+__all__ = ["TunerFigure", "zoom"]
+
+
+def zoom(dropped_rows: np.ndarray, rows: int, span: int) -> tuple[int, int]:
+    """``span`` arrival positions around the densest drops (or the middle); all when fewer."""
+    if rows <= span:
+        return 0, rows
+    if len(dropped_rows):
+        counts = np.bincount(dropped_rows // span)
+        center = int(np.argmax(counts)) * span + span // 2
+    else:
+        center = rows // 2
+    start = min(max(center - span // 2, 0), rows - span)
+    return start, start + span
+
+
+@contextmanager
+def _tick_label_boxes_skipped(*axes: Any) -> Iterator[None]:
+    """While the figure's updates draw ``axes``, their axes do not measure tick labels.
+
+    An axis measures every tick label on each draw, to move its label and
+    offset text clear of them; here the labels sit at fixed places and no
+    axis shows an offset, so the measuring only cost time (a third of an
+    axis' drawing). An axis that would use the boxes still gets them.
+    """
+    patched = []
+    for one in axes:
+        for axis in (one.xaxis, one.yaxis):
+            measure = getattr(type(axis), "_get_ticklabel_bboxes", None)
+            if measure is None:  # pragma: no cover - other matplotlib versions
+                continue
+
+            def boxes(ticks: Any, renderer: Any, axis: Any = axis, measure: Any = measure) -> Any:
+                if getattr(axis, "_autolabelpos", True) or axis.major.formatter.get_offset():
+                    return measure(axis, ticks, renderer)
+                return [], []
+
+            axis._get_ticklabel_bboxes = boxes
+            patched.append(axis)
+    try:
+        yield
+    finally:
+        for axis in patched:
+            del axis._get_ticklabel_bboxes
+
+
+class TunerFigure:
+    """Draws tuner states on a held :class:`~matplotlib.figure.Figure` and returns PNG bytes."""
+
+    def __init__(self, figure: Figure, *, dpi: float = 72) -> None:
+        self.figure = figure
+        self.dpi = dpi
+        figure.set_dpi(dpi)
+        self.canvas = text_caching_canvas(figure)
+        self._static: Any = None  # pixels of what never changes (labels, legends)
+        self._legend_pixels: Any = None  # the trade-off legend's pixels
+        self._region: Any = None  # where the trade-off axes and their tick labels are
+        self._curves: dict[str, Any] = {}  # trade-off curves by gid
+        # Per grid shown: the pixels of its trade-off region and where its axes put data.
+        self._tradeoffs: dict[Any, tuple[Any, Any]] = {}
+
+    @property
+    def laid_out(self) -> bool:
+        """Whether the axes, artists and static pixels are made."""
+        return bool(self.figure.axes) and self._static is not None
+
+    def clear(self) -> None:
+        """Forget the axes and every kept pixel; the next update lays out anew."""
+        self.figure.clf()
+        self._static = self._legend_pixels = self._region = None
+        self._curves = {}
+        self._tradeoffs.clear()
+
+    def lay_out(self, grid: pd.DataFrame) -> None:
+        """Make the axes and artists, the trade-off curves from the sweep ``grid``, and
+        the pixels of everything that never changes."""
+        self._lay_out()
+        plot_lag_tradeoff(grid, ax=self.right)
+        self._hold_tradeoff_layout()
+        self._draw_static()
+
+    def _hold_tradeoff_layout(self) -> None:
+        """Fix what :func:`plot_lag_tradeoff` drew at places that do not depend on the data,
+        so that its labels, title and legend can be drawn once into the background."""
+        right = self.right
+        twin = right.right_ax
+        self._curves = {line.get_gid(): line for line in [*right.lines, *twin.lines]}
+        right.set_title(right.get_title(), y=1.01)
+        right.xaxis.set_label_coords(0.5, -0.11)
+        right.yaxis.set_label_coords(-0.09, 0.5)
+        twin.yaxis.set_label_coords(1.11, 0.5)
+        legend = right.get_legend()
+        # "best" is found once, with the first grid; the legend then stays there.
+        self.canvas.draw()
+        box = legend.get_window_extent(self.canvas.get_renderer())
+        legend.set_loc(tuple(right.transAxes.inverted().transform((box.x0, box.y0))))
+        self.tradeoff_legend = legend
+        self.static_texts += [
+            right.title, right.xaxis.label, right.yaxis.label, twin.yaxis.label, legend,
+        ]  # fmt: skip
+
+    def _set_tradeoff_data(self, grid: pd.DataFrame) -> None:
+        """New data for the trade-off curves (one pair per lateness), new limits."""
+        lag = grid["lag"].to_numpy().view(np.int64)
+        lateness = grid["lateness"].to_numpy().view(np.int64)
+        drop_rate = grid["drop_rate"].to_numpy(np.float64) * 100
+        latency = grid["latency_median"].to_numpy().view(np.int64)
+        latency_seconds = np.where(latency == NEG_INF, np.nan, latency / 1e9)
+        for value in np.unique(lateness):
+            mine = np.flatnonzero(lateness == value)
+            mine = mine[np.argsort(lag[mine], kind="stable")]
+            name = duration_text(pd.Timedelta(int(value)))
+            self._curves[f"drop_rate:{name}"].set_data(lag[mine] / 1e9, drop_rate[mine])
+            self._curves[f"latency:{name}"].set_data(lag[mine] / 1e9, latency_seconds[mine])
+        for axes in (self.right, self.right.right_ax):
+            axes.relim()
+            axes.autoscale_view()
+
+    def _lay_out(self) -> None:
+        """Make the axes and the artists that updates give new data to."""
+        from matplotlib.lines import Line2D
+
+        fig = self.figure
+        self.clear()
+        fig.subplots_adjust(left=0.1, right=0.92, top=0.93, bottom=0.08, hspace=0.35)
+        self.top = fig.add_subplot(2, 1, 1)
+        self.left = fig.add_subplot(2, 2, 3)
+        self.right = fig.add_subplot(2, 2, 4)
+        self.watermark = WatermarkPanel(self.top)
+        self.late_by = LateByPanel(self.left)
+        top, left = self.top, self.left
+        self.static_texts = [
+            top.xaxis.label, top.yaxis.label, left.xaxis.label, left.yaxis.label, left.title,
+            top.get_legend(),
+        ]  # fmt: skip
+        # Drawn over the background on every update, so it is no child of the axes.
+        self.marker = Line2D(
+            [], [], marker="*", markersize=16, color="red", linestyle="none",
+            label="current", zorder=5,
+        )  # fmt: skip
+        self.marker.set_figure(fig)
+
+    def _draw_static(self) -> None:
+        """Keep the pixels of the static parts alone, and of the trade-off legend."""
+        axes = [self.top, self.left, self.right, self.right.right_ax]
+        for one in axes:
+            one.set_visible(False)
+        self.canvas.draw()
+        renderer = self.canvas.get_renderer()
+        for text in self.static_texts:
+            text.set_visible(True)
+            text.draw(renderer)
+            text.set_visible(False)
+        self._static = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._legend_pixels = self.canvas.copy_from_bbox(
+            self.tradeoff_legend.get_window_extent(renderer).padded(1)
+        )
+        for one in axes:
+            one.set_visible(True)
+        # The trade-off axes with their tick labels: right of the late-by axes (and its
+        # last tick label), below the watermark axes' tick labels, which stay outside.
+        from matplotlib.transforms import Bbox
+
+        width, _ = self.canvas.get_width_height()
+        left = self.left.get_window_extent(renderer)
+        right = self.right.get_window_extent(renderer)
+        self._region = Bbox([[left.x1 + 14, 0], [width, right.y1 + 2]])
+
+    # -- one state -----------------------------------------------------------
+
+    def draw_rows(
+        self,
+        rows: ScopeRows,
+        judged: Judged,
+        *,
+        code: int,
+        view: tuple[int, int],
+        size: int,
+        offset: int,
+        title: str,
+        max_points: int,
+        tradeoff: Any,
+    ) -> None:
+        """Draw the watermark and late-by plots of one state over the static pixels
+        (and the trade-off ``tradeoff``, when it was shown before); :meth:`finish`
+        completes the image."""
+        counts = self.watermark.set_data(rows, judged, code, view, size, offset, max_points)
+        # At a fixed height: the automatic one measures the axis every draw.
+        self.top.set_title(f"{title}\n{counts}", fontsize="medium", y=1.0)
+        self.late_by.set_data(judged)
+        canvas = self.canvas
+        canvas.restore_region(self._static)
+        if tradeoff in self._tradeoffs:
+            canvas.restore_region(self._tradeoffs[tradeoff][0])
+        renderer = canvas.get_renderer()
+        with _tick_label_boxes_skipped(self.top, self.left):
+            self.top.draw(renderer)
+            self.left.draw(renderer)
+
+    def finish(self, name: Any, grid: pd.DataFrame, current: tuple[float, float]) -> bytes:
+        """Draw the trade-off of the sweep ``grid`` (once per ``name``; its pixels are
+        kept) and the current point on it; returns the figure as PNG."""
+        canvas = self.canvas
+        renderer = canvas.get_renderer()
+        if name not in self._tradeoffs:
+            self._set_tradeoff_data(grid)
+            with _tick_label_boxes_skipped(self.right, self.right.right_ax):
+                self.right.draw(renderer)
+                self.right.right_ax.draw(renderer)
+            # The legend stays on top of the curves, as when it is drawn last.
+            canvas.restore_region(self._legend_pixels)
+            self._tradeoffs[name] = (
+                canvas.copy_from_bbox(self._region),
+                self.right.transData.frozen(),
+            )
+        self.marker.set_transform(self._tradeoffs[name][1])
+        self.marker.set_data([current[0]], [current[1]])
+        self.marker.draw(renderer)
+        return self._png()
+
+    def _png(self) -> bytes:
+        return png_bytes(np.asarray(self.canvas.buffer_rgba()))

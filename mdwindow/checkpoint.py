@@ -85,6 +85,8 @@ def dumps(
         "global_max": state.global_max,
         "last_arrival_time": state.last_arrival_time,
         "time_kind": state.time_kind,
+        # Parquet would bring object strings back as pandas' "str" dtype.
+        "keys_object": state.keys is not None and state.keys.dtype == object,
         "finished": finished,
         "sections": [[name, len(data)] for name, data in sections.items()],
     }
@@ -139,7 +141,7 @@ def loads(data: bytes, *, agg: Any = None):
 
 def _contents(header: dict[str, Any], payload: bytes, agg: Any):
     fields = {"format", "version", "config", "rows_seen", "global_max",
-              "last_arrival_time", "time_kind", "finished", "sections"}  # fmt: skip
+              "last_arrival_time", "time_kind", "keys_object", "finished", "sections"}  # fmt: skip
     if set(header) != fields:
         raise ValueError(f"header fields {sorted(header)}")
     cfg = WindowOptions.from_header(header["config"], agg)
@@ -153,8 +155,11 @@ def _contents(header: dict[str, Any], payload: bytes, agg: Any):
     if not isinstance(header["finished"], bool):
         raise ValueError(f"finished {header['finished']!r}")
     keys = None
+    if not isinstance(header["keys_object"], bool):
+        raise ValueError(f"keys_object {header['keys_object']!r}")
     if "keys" in sections:
-        keys = pd.Index(_read_table(sections["keys"])["key"])
+        stored = _read_table(sections["keys"])["key"]
+        keys = pd.Index(stored, dtype=object if header["keys_object"] else stored.dtype)
     if cfg.key is None and keys is not None and len(keys) > 1:
         raise ValueError("keys without a key column")
     n_keys = 0 if keys is None else len(keys)

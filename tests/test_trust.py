@@ -114,3 +114,57 @@ def test_save_keeps_the_mode_of_the_file_it_replaces(tmp_path):
         os.umask(umask)
     assert (fresh.stat().st_mode & 0o777) == 0o644
     assert Windower.load(path).rows_seen == 6
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pd.Series(["A", 1, "B"], dtype=object),
+        pd.Series([1.0, True, 2.0], dtype=object),
+        pd.Series([(1, 2), (3, 4), (1, 2)], dtype=object),
+    ],
+)
+def test_keys_of_mixed_types_are_refused_at_push(keys):
+    ticks = pd.DataFrame({"ts": pd.to_datetime([0, 1, 2], unit="s", utc=True), "symbol": keys})
+    w = Windower("1s", scope="key")
+    with pytest.raises(TypeError, match="key: column 'symbol' holds keys of mixed"):
+        w.push(ticks)
+    assert w.rows_seen == 0
+    with pytest.raises(TypeError, match="astype"):
+        tumbling_windows(ticks, "1s")
+
+
+def test_keys_changing_type_between_chunks_are_refused():
+    w = Windower("1s", scope="key")
+    first = pd.DataFrame({"ts": pd.to_datetime([0], unit="s", utc=True), "symbol": ["A"]})
+    w.push(first)
+    second = first.assign(symbol=pd.Series([7], dtype=object))
+    with pytest.raises(TypeError, match="integer keys in this chunk but string keys"):
+        w.push(second)
+    assert w.rows_seen == 1
+    # Missing keys alone are not a type: they are rejected rows, as always.
+    w.push(first.assign(symbol=pd.Series([None], dtype=object)))
+    assert w.rows_seen == 2
+
+
+@pytest.mark.parametrize(
+    "dtype", [object, "str", "category", "string[pyarrow]", "int64", "float64"]
+)
+def test_the_key_keeps_its_dtype_through_a_checkpoint(dtype):
+    values = ["A", "B", "A", "C"] if dtype not in ("int64", "float64") else [1, 2, 1, 3]
+    ticks = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([0, 1, 2, 3], unit="s", utc=True),
+            "symbol": pd.Series(values, dtype=dtype),
+        }
+    )
+    whole = Windower("1s", scope="key")
+    whole.push(ticks)
+    expected = whole.flush().pending
+    cut = Windower("1s", scope="key")
+    cut.push(ticks.iloc[:2])
+    restored = Windower.restore(cut.checkpoint())
+    restored.push(ticks.iloc[2:])
+    got = restored.flush().pending
+    assert got["symbol"].dtype == expected["symbol"].dtype
+    pd.testing.assert_frame_equal(got, expected)

@@ -59,6 +59,7 @@ def key_codes_and_table(
     if cfg.key is None:
         keys = state.keys if state.keys is not None else pd.Index([None], dtype=object)
         return np.zeros(prepared.n, np.int64), keys, state.key_partition, None
+    check_key_kind(cfg.key, state.keys, prepared.key_values)
     fast = _arrow_key_codes(state, prepared, out)
     if fast is not None:
         codes, fresh, table = fast
@@ -82,6 +83,49 @@ def key_codes_and_table(
             ]
         )
     return codes, keys, key_partition, table
+
+
+#: What a run's keys may be (pandas' ``infer_dtype`` names); one kind per run.
+KEY_KINDS = ("string", "bytes", "integer", "floating", "boolean", "decimal",
+             "datetime", "datetime64", "date", "timedelta", "timedelta64", "period")  # fmt: skip
+
+
+def key_kind(values: Any) -> str:
+    """The kind of a key column's values: one of :data:`KEY_KINDS`, ``"empty"``, or another."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        values = values.categories if hasattr(values, "categories") else values.array.categories
+    if isinstance(values, pd.arrays.NumpyExtensionArray):
+        values = values.to_numpy()
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    return "string" if kind == "unicode" else kind
+
+
+def check_key_kind(column: str, known: pd.Index | None, values: Any) -> None:
+    """Refuse keys of several types, in one chunk or across chunks.
+
+    Keys are told apart by value, and a key's partition is the hash of its
+    text; keys of mixed types (``1``, ``1.0``, ``True``, ``"1"``) would make
+    both depend on which of them came first.
+    """
+    kind = key_kind(values)
+    if kind == "empty":
+        return
+    if kind not in KEY_KINDS:
+        found = sorted({type(v).__name__ for v in pd.unique(np.asarray(values, dtype=object))
+                        if not pd.isna(v)})  # fmt: skip
+        raise TypeError(
+            f"key: column {column!r} holds keys of mixed or unsupported types "
+            f"({', '.join(found)}); keys must be all strings, all integers, ...: "
+            "convert them to one type first, "
+            f"e.g. ticks[{column!r}] = ticks[{column!r}].astype(str)"
+        )
+    if known is not None and len(known):
+        before = key_kind(known)
+        if before not in ("empty", kind):
+            raise TypeError(
+                f"key: column {column!r} holds {kind} keys in this chunk but {before} keys in "
+                "earlier ones; convert every chunk's keys to one type"
+            )
 
 
 def _pandas_key_codes(state: State, prepared: Prepared):

@@ -611,6 +611,53 @@ def test_stopping_early_leaves_no_task_and_closes_the_source():
     assert run(main) == pd.Timestamp(0, tz="UTC") and closed == [True]
 
 
+async def endless_seconds(closed: list[bool]):
+    """Items one second apart, for ever; ``closed`` learns when the generator is closed."""
+    try:
+        second = 0
+        while True:
+            yield {"ts": second * SECOND, "symbol": "A"}
+            second += 1
+    finally:
+        closed.append(True)
+
+
+def test_breaking_out_without_async_with_stops_the_source_task():
+    # Nobody calls aclose(): the dropped stream must not leave the task that
+    # pulls from the source waiting for room in a channel nobody reads.
+    closed: list[bool] = []
+
+    async def main():
+        async for window in tumbling_window_event_time(
+            endless_seconds(closed), "2s", get_event_time=get_ts, capacity=4
+        ):
+            return window.start
+
+    assert run(main) == pd.Timestamp(0, tz="UTC") and closed == [True]
+
+
+def test_a_consumer_cancelled_without_async_with_stops_the_source_task():
+    closed: list[bool] = []
+
+    async def main():
+        starts: list = []
+
+        async def consume():
+            async for window in tumbling_window_event_time(
+                endless_seconds(closed), "2s", get_event_time=get_ts, max_batch=4, capacity=4
+            ):
+                starts.append(window.start)
+                await asyncio.Event().wait()  # until cancelled, in the loop body
+
+        consumer = asyncio.ensure_future(consume())
+        await settle(lambda: bool(starts))
+        consumer.cancel()
+        await asyncio.wait([consumer])
+        return consumer.cancelled(), starts
+
+    assert run(main) == (True, [pd.Timestamp(0, tz="UTC")]) and closed == [True]
+
+
 def test_a_failing_plain_source_ends_the_window_stream_with_its_error():
     items = ticks([(i * SECOND, "A") for i in range(20)])
 

@@ -9,9 +9,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from mdwindow.stream.reader import ChannelReader
+
 T = TypeVar("T")
 
-__all__ = ["Channel", "ChannelClosed", "ChannelFull", "ChannelReader"]
+__all__ = ["Channel", "ChannelClosed", "ChannelFull", "ChannelReader", "check_marks"]
 
 
 class ChannelClosed(Exception):
@@ -107,7 +109,7 @@ class Channel(Generic[T]):
         # Below this fill an append needs no bookkeeping (no pressure flip, no
         # reader to wake, open): the routing task appends directly then.
         self._quiet = self._high - 1
-        # Optional per-item tags kept in step with the items (see ``_tag_with``).
+        # Optional per-item tags kept in step with the items (see :meth:`keep_tags`).
         self._tags: deque[Any] | None = None
         self.tag_source: Any = None
 
@@ -162,10 +164,10 @@ class Channel(Generic[T]):
 
         Raises :class:`ChannelClosed` if the channel is closed.
         """
-        return self._try_put_tagged(item, None)
+        return self.try_put_tagged(item, None)
 
-    def _try_put_tagged(self, item: T, tag: Any) -> bool:
-        """``try_put`` with the item's tag (kept when the channel keeps tags)."""
+    def try_put_tagged(self, item: T, tag: Any) -> bool:
+        """:meth:`try_put` with the item's tag (kept when the channel keeps tags)."""
         if self._closed:
             raise ChannelClosed("put: the channel is closed; nothing more can be written")
         items = self._items
@@ -178,8 +180,9 @@ class Channel(Generic[T]):
         self._after_put(fill + 1)
         return True
 
-    async def _put_tagged(self, item: T, tag: Any) -> None:
-        while not self._try_put_tagged(item, tag):
+    async def put_tagged(self, item: T, tag: Any) -> None:
+        """:meth:`put` with the item's tag (kept when the channel keeps tags)."""
+        while not self.try_put_tagged(item, tag):
             await self._wait(self._putters)
 
     def _after_put(self, fill: int) -> None:
@@ -256,10 +259,12 @@ class Channel(Generic[T]):
         self._after_take()
         return taken, taken_tags
 
-    def _take_tagged(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+    def take_tagged(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+        """:meth:`take_nowait`, with the tags of the items taken ([] for an untagged channel)."""
         return self._take(max_items)
 
-    async def _get_tagged_batch(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+    async def get_tagged_batch(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
+        """:meth:`get_batch`, with the tags of the items taken ([] for an untagged channel)."""
         while not self._items and not self._closed:
             await self._wait(self._getters)
         return self._take(max_items)
@@ -370,8 +375,9 @@ class Channel(Generic[T]):
         for callback in list(self._callbacks):
             callback(value)
 
-    def _tag_with(self, source: Any) -> None:
-        """Keep a tag with each item from now on; ``source`` says what the tags mean."""
+    def keep_tags(self, source: Any) -> None:
+        """Keep a tag with each item from now on; ``source`` (:attr:`tag_source`) says
+        what the tags mean to readers."""
         self._tags = deque(None for _ in self._items)
         self.tag_source = source
 
@@ -400,73 +406,3 @@ class Channel(Generic[T]):
                 except ValueError:
                     pass
             raise
-
-
-class ChannelReader(Generic[T]):
-    """The reading half of a :class:`Channel`: iterate it, take batches, watch pressure.
-
-    Examples
-    --------
-    >>> import asyncio
-    >>> async def demo():
-    ...     channel = Channel(8)
-    ...     await channel.put_many("abc")
-    ...     channel.close()
-    ...     return await channel.reader().get_batch()
-    >>> asyncio.run(demo())
-    ['a', 'b', 'c']
-    """
-
-    __slots__ = ("_channel",)
-
-    def __init__(self, channel: Channel[T]) -> None:
-        self._channel = channel
-
-    @property
-    def pressure(self) -> bool:
-        """The channel's pressure flag."""
-        return self._channel.pressure
-
-    @property
-    def drained(self) -> bool:
-        """Closed and empty: nothing more will come out."""
-        return self._channel.drained
-
-    def __len__(self) -> int:
-        return len(self._channel)
-
-    def __aiter__(self) -> ChannelReader[T]:
-        return self
-
-    async def __anext__(self) -> T:
-        return await self._channel.__anext__()
-
-    async def get(self) -> T:
-        """The next item; see :meth:`Channel.get`."""
-        return await self._channel.get()
-
-    async def get_batch(self, max_items: int | None = None) -> list[T]:
-        """See :meth:`Channel.get_batch`."""
-        return await self._channel.get_batch(max_items)
-
-    def take_nowait(self, max_items: int | None = None) -> list[T]:
-        """See :meth:`Channel.take_nowait`."""
-        return self._channel.take_nowait(max_items)
-
-    async def wait_readable(self) -> None:
-        """See :meth:`Channel.wait_readable`."""
-        await self._channel.wait_readable()
-
-    @property
-    def tag_source(self) -> Any:
-        """What the channel's item tags mean (None for an untagged channel)."""
-        return self._channel.tag_source
-
-    def _take_tagged(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
-        return self._channel._take(max_items)
-
-    async def _get_tagged_batch(self, max_items: int | None = None) -> tuple[list[T], list[Any]]:
-        return await self._channel._get_tagged_batch(max_items)
-
-    def __repr__(self) -> str:
-        return f"ChannelReader({self._channel!r})"

@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
-import pandas as pd
 
-from mdwindow.hashing import partition_ids_for_uniques
+from mdwindow.core.hashing import partition_ids_for_uniques
 from mdwindow.stream.channel import (
     Channel,
     ChannelClosed,
     ChannelReader,
     check_marks,
 )
-from mdwindow.stream.keys import KeyTable
+from mdwindow.stream.keys import KeyTable, is_missing_key
 from mdwindow.stream.sources import as_async_iterable, call_maybe_async, close_source
 
 T = TypeVar("T")
@@ -89,10 +88,6 @@ def _cache_key(key: Any) -> Any:
     return key if type(key) is str else (_NotStr, type(key), key)
 
 
-def _missing(key: Any) -> bool:
-    return bool(pd.api.types.is_scalar(key) and pd.isna(key))
-
-
 @dataclass(frozen=True)
 class KeyTags:
     """What the tags of a partition's items mean: ``tag // partitions`` is the code
@@ -133,7 +128,7 @@ class PartitionedChannel(Generic[T]):
         tags = KeyTags(get_key, self._keys, spec.partitions)
         for index in range(spec.partitions):
             channel: Channel[T] = Channel(spec.capacity, spec.high_watermark, spec.low_watermark)
-            channel._tag_with(tags)
+            channel.keep_tags(tags)
             if on_pressure is not None:
                 channel.add_pressure_callback(lambda value, index=index: on_pressure(index, value))
             self._channels.append(channel)
@@ -166,7 +161,7 @@ class PartitionedChannel(Generic[T]):
                 if route is None:
                     route = routes_get(_cache_key(key))
                     if route is None:
-                        if _missing(key):
+                        if is_missing_key(key):
                             await self._missing_key(item, key)
                             continue
                         route = self._new_key(key)
@@ -175,8 +170,8 @@ class PartitionedChannel(Generic[T]):
                     # Room, below the pressure mark, no reader waiting: nothing else to do.
                     queue.append(item)
                     tag_queue.append(tag)
-                elif not channel._try_put_tagged(item, tag):
-                    await channel._put_tagged(item, tag)
+                elif not channel.try_put_tagged(item, tag):
+                    await channel.put_tagged(item, tag)
                 budget -= 1
                 if not budget:
                     budget = turn

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["NEG_INF", "TIME_UNITS", "event_nanos"]
+from mdwindow.core.rules import INT64_MAX, NEG_INF
+from mdwindow.core.times import event_times_of
 
-#: Missing time (the NaT bit pattern), as in the engine.
-NEG_INF = int(np.iinfo(np.int64).min)
-INT64_MAX = int(np.iinfo(np.int64).max)
-TIME_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+__all__ = ["event_nanos", "nanos_of"]
+
+#: The argument named in errors about event times.
+SOURCE = "get_event_time"
 
 
 def _is_integer(kind: type) -> bool:
@@ -25,64 +26,68 @@ _INT = {int}
 _DATETIME_KINDS = (_dt.datetime, np.datetime64, type(None), type(pd.NaT))
 
 
-def event_nanos(values: list[Any], factor: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def event_nanos(values: list[Any], time_unit: str = "ns") -> tuple[np.ndarray, np.ndarray]:
     """Event times as int64 UTC nanoseconds (``NEG_INF`` where missing) and an out-of-range mask.
 
     Accepts ``datetime.datetime`` (naive is taken as UTC), ``pd.Timestamp``,
-    ``np.datetime64``, integers counting ``factor`` nanoseconds, and None /
-    NaT / NaN for a missing time.
+    ``np.datetime64``, integers counting ``time_unit``, and None / NaT / NaN
+    for a missing time. Integers are scaled as the engine scales an integer
+    time column (:func:`mdwindow.core.times.event_times_of`).
 
     Examples
     --------
     >>> event_nanos([1_000, pd.Timestamp("1970-01-01 00:00:01", tz="UTC"), None])[0].tolist()
     [1000, 1000000000, -9223372036854775808]
+    >>> event_nanos([3, 2**62], "s")[1].tolist()
+    [False, True]
     """
     kinds = set(map(type, values))
-    if kinds == _INT and factor == 1:
-        # The common case (int nanoseconds): only the NaT bit pattern needs a look.
+    if kinds == _INT and time_unit == "ns":
+        # The common case (int nanoseconds): nothing to scale, and pandas'
+        # checks would cost more than the rest of the batch's reading.
         try:
             nanos = np.array(values, dtype=np.int64)
         except OverflowError:
-            return _nanos_one_by_one(values, factor)
-        out_of_range = nanos == NEG_INF
-        return nanos, out_of_range
+            return _nanos_one_by_one(values, time_unit)
+        # The NaT bit pattern cannot be told from a missing time.
+        return nanos, nanos == NEG_INF
     if all(_is_integer(kind) for kind in kinds):
         try:
             ints = np.array(values, dtype=np.int64)
         except OverflowError:
-            return _nanos_one_by_one(values, factor)
-        limit = INT64_MAX // factor
-        out_of_range = (ints > limit) | (ints < -limit)
-        nanos = ints * factor if factor != 1 else ints
-        # The NaT bit pattern cannot be told from a missing time.
-        out_of_range |= nanos == NEG_INF
-        nanos[out_of_range] = NEG_INF
-        return nanos, out_of_range
+            return _nanos_one_by_one(values, time_unit)
+        return event_times_of(ints, SOURCE, time_unit)
     if all(issubclass(kind, _DATETIME_KINDS) for kind in kinds):
         try:
             stamps = pd.to_datetime(values, utc=True).as_unit("ns")
         except (OverflowError, ValueError, TypeError):
-            return _nanos_one_by_one(values, factor)
+            return _nanos_one_by_one(values, time_unit)
         return np.array(stamps.asi8, dtype=np.int64), np.zeros(len(values), bool)
-    return _nanos_one_by_one(values, factor)
+    return _nanos_one_by_one(values, time_unit)
 
 
-def _nanos_one_by_one(values: list[Any], factor: int) -> tuple[np.ndarray, np.ndarray]:
+def _nanos_one_by_one(values: list[Any], time_unit: str) -> tuple[np.ndarray, np.ndarray]:
     nanos = np.empty(len(values), np.int64)
     out_of_range = np.zeros(len(values), bool)
+    integers = np.zeros(len(values), bool)
     for position, value in enumerate(values):
-        nanos[position], out_of_range[position] = _one_nanos(value, factor)
+        if _is_integer(type(value)):
+            # In int64 here, scaled below with the others; beyond it, out of range.
+            integers[position] = NEG_INF <= value <= INT64_MAX
+            out_of_range[position] = not integers[position]
+            nanos[position] = value if integers[position] else NEG_INF
+        else:
+            nanos[position], out_of_range[position] = _one_nanos(value)
+    if integers.any():
+        nanos[integers], out_of_range[integers] = event_times_of(
+            nanos[integers], SOURCE, time_unit
+        )
     return nanos, out_of_range
 
 
-def _one_nanos(value: Any, factor: int) -> tuple[int, bool]:
+def _one_nanos(value: Any) -> tuple[int, bool]:
     if value is None or value is pd.NaT:
         return NEG_INF, False
-    if _is_integer(type(value)):
-        scaled = int(value) * factor
-        if not NEG_INF < scaled <= INT64_MAX:
-            return NEG_INF, True
-        return scaled, False
     if isinstance(value, float | np.floating) and math.isnan(value):
         return NEG_INF, False
     if isinstance(value, _dt.datetime | np.datetime64):
@@ -96,16 +101,12 @@ def _one_nanos(value: Any, factor: int) -> tuple[int, bool]:
         except (OverflowError, ValueError):
             return NEG_INF, True
     raise TypeError(
-        f"get_event_time: returned {value!r} of type {type(value).__name__}; return a "
+        f"{SOURCE}: returned {value!r} of type {type(value).__name__}; return a "
         "datetime, pd.Timestamp, np.datetime64 or an integer count of time_unit "
         "(nanoseconds by default). Convert text first, e.g. pd.Timestamp(text)"
     )
 
 
-def object_column(values: list[Any]) -> np.ndarray:
-    # fromiter keeps each key whole: np.array would split tuple keys into columns.
-    return np.fromiter(values, dtype=object, count=len(values))
-
-
 def nanos_of(column: pd.Series) -> np.ndarray:
+    """A datetime column of the engine's frames as int64 nanoseconds (NaT is ``NEG_INF``)."""
     return column.to_numpy(dtype="datetime64[ns]").view(np.int64)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
+from numpy._core import _multiarray_umath as numpy_build
 
 from mdwindow.synth import COLUMNS, DEFAULT_VENUES, REFERENCE_TICKERS, generate_ticks
 
@@ -387,3 +390,116 @@ def test_lagging_symbols_print_only_through_the_lagging_venue():
 def test_lagging_symbols_needs_a_lagging_venue():
     with pytest.raises(ValueError, match="lagging_symbols"):
         generate_ticks(100, symbols=5, lagging_venue=None, lagging_symbols=1)
+
+
+# --- the same ticks on every CPU --------------------------------------------
+
+# numpy picks SIMD kernels for exp, log, power, sinh ... by CPU at import, and
+# glibc picks FMA variants of exp and pow; they round differently. Switching
+# them off makes this machine compute like an older CPU. Target names differ
+# between numpy versions (X86_V4 in 2.4, AVX512F ... before); names this numpy
+# does not know are left out.
+AVX512_TARGETS = (
+    "X86_V4",
+    "AVX512F",
+    "AVX512CD",
+    "AVX512_KNL",
+    "AVX512_KNM",
+    "AVX512_SKX",
+    "AVX512_CLX",
+    "AVX512_CNL",
+    "AVX512_ICL",
+    "AVX512_SPR",
+)
+CPU_SETTINGS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "no AVX-512": (AVX512_TARGETS, None),
+    "no AVX-512, AVX2 or FMA": (
+        AVX512_TARGETS + ("X86_V3", "AVX2", "FMA3"),
+        # Feature names of glibc >= 2.33 and of older ones; unknown ones are ignored.
+        "glibc.cpu.hwcaps=-AVX2,-FMA,-AVX2_Usable,-FMA_Usable",
+    ),
+}
+# Run in a fresh interpreter, where the environment decides numpy's kernels.
+DIGEST_SCRIPT = """
+import hashlib, importlib.util, json, sys
+import pandas as pd
+from numpy._core import _multiarray_umath as numpy_build
+from mdwindow.synth import generate_ticks
+
+def digest(frame):
+    hashed = hashlib.sha256()
+    for name, column in frame.items():
+        hashed.update(name.encode())
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            hashed.update(column.array.asi8.tobytes())  # NaT included
+        elif pd.api.types.is_string_dtype(column):
+            hashed.update(chr(0).join(column.fillna(chr(30))).encode())
+        else:
+            hashed.update(column.to_numpy().tobytes())
+    return hashed.hexdigest()
+
+spec = importlib.util.spec_from_file_location("make_samples", "data/make_samples.py")
+make_samples = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(make_samples)
+frames = {
+    "stalls, lagging venue, duplicates, bad rows": dict(
+        n=200_000, seed=17, stall_rate=1 / 30, duplicate_rate=0.01, bad_row_rate=0.01,
+        lagging_symbols=2,
+    ),
+    "defaults": dict(n=200_000),
+    "unknown names, coarse ticks, other laws": dict(
+        n=50_000, symbols=60, seed=3, zipf_exponent=1.4, intraday_u=8.0, tick_size=0.05,
+        size_exponent=2.1, delay_sigma=1.2,
+    ),
+    **make_samples.SAMPLES,
+}
+disabled = sys.argv[1].split()
+print(json.dumps({
+    "still_enabled": [name for name in disabled if numpy_build.__cpu_features__.get(name)],
+    "digests": {name: digest(generate_ticks(**arguments)) for name, arguments in frames.items()},
+}))
+"""
+
+
+def frame_digests(disabled: tuple[str, ...], glibc_tunables: str | None) -> dict:
+    """Digests of several frames generated with some CPU features switched off."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES", "GLIBC_TUNABLES")
+    }
+    if disabled:
+        environment["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled)
+    if glibc_tunables:
+        environment["GLIBC_TUNABLES"] = glibc_tunables
+    child = subprocess.run(
+        [sys.executable, "-c", DIGEST_SCRIPT, " ".join(disabled)],
+        capture_output=True,
+        text=True,
+        cwd=DATA_DIR.parent,
+        env=environment,
+    )
+    if child.returncode and "baseline" in child.stderr:
+        # numpy refuses to disable what it was compiled to assume.
+        pytest.skip(child.stderr.strip().splitlines()[-1])
+    assert child.returncode == 0, child.stderr
+    return json.loads(child.stdout)
+
+
+@pytest.fixture(scope="module")
+def digests_with_every_cpu_feature() -> dict[str, str]:
+    return frame_digests((), None)["digests"]
+
+
+@pytest.mark.parametrize("setting", list(CPU_SETTINGS))
+def test_same_ticks_without_some_cpu_features(
+    setting: str, digests_with_every_cpu_feature: dict[str, str]
+) -> None:
+    targets, glibc_tunables = CPU_SETTINGS[setting]
+    known = set(numpy_build.__cpu_dispatch__) | set(numpy_build.__cpu_baseline__)
+    disabled = tuple(name for name in targets if name in known)
+    if not any(numpy_build.__cpu_features__.get(name) for name in disabled):
+        pytest.skip(f"this CPU has none of {targets}, so there is nothing to switch off")
+    child = frame_digests(disabled, glibc_tunables)
+    assert child["still_enabled"] == []
+    assert child["digests"] == digests_with_every_cpu_feature

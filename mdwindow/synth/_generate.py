@@ -1,104 +1,26 @@
-"""Synthetic, seeded market ticks with realistic skew, delay, stalls and noise.
-
-:func:`generate_ticks` draws a trading session of trade prints as they would
-reach a local consumer from several exchange feeds. Everything is vectorized
-numpy, so ten million rows take a few seconds, and the same ``seed`` gives an
-identical frame in any process.
-
-The model, one component per keyword parameter of :func:`generate_ticks`:
-
-Activity
-    Symbol of rank ``k`` (its position in ``symbols``) trades with intensity
-    proportional to ``k ** -zipf_exponent``, so a few names carry most of
-    the flow. Over the session the intensity is U-shaped,
-    ``1 + intraday_u * (2u - 1) ** 2`` at session fraction ``u``: the open and
-    the close are ``1 + intraday_u`` times as busy as midday. Exchange event
-    times ``ts`` are the sorted points of that inhomogeneous process.
-Prices
-    Each symbol starts from a reference price (a round level of the right
-    order of magnitude for the built-in tickers; log-uniform in 5-500 for
-    other names) and follows a geometric Brownian motion sampled at its own
-    event times, with ``volatility`` the standard deviation of the log price
-    over 6.5 hours; prices are rounded to the ``tick_size`` grid and are at
-    least one tick.
-Sizes
-    Round lots of ``lot_size`` shares; the number of lots ``L`` is discrete
-    Pareto, ``P(L >= k) = k ** -(size_exponent - 1)`` (about two thirds of
-    prints are a single lot, capped at 1,000 lots); a fraction
-    ``odd_lot_rate`` of prints are odd lots of 1 to ``lot_size - 1`` shares.
-Delivery
-    Each print comes from one of ``venues`` (uniformly). The receive time
-    ``recv_ts`` is ``ts`` plus a lognormal network delay (median
-    ``delay_median``, log-scale ``delay_sigma``); the ``lagging_venue`` feed
-    adds a constant ``venue_lag``. Stalls start as a Poisson process of
-    ``stall_rate`` per second, each freezing one random venue's feed for a
-    duration uniform in ``stall_duration``; prints published during a stall
-    are delivered in a burst when it ends. Because the other venues keep
-    flowing, those prints arrive seconds behind newer data: they are the
-    late data. ``recv_ts >= ts`` always holds for rows with a ``ts``.
-Noise
-    A fraction ``duplicate_rate`` of rows are exact copies of another
-    message (same ``ts``, ``symbol``, ``price``, ``size``, ``venue``): half
-    arrive back to back with the original (the whole row repeats), half are
-    redelivered a few to a hundred milliseconds later. A fraction
-    ``bad_row_rate`` of rows are broken for the rejected path: half have a
-    missing ``ts`` (NaT), half a missing ``symbol``.
-
-Rows come in arrival order (stable sort by ``recv_ts``) with a RangeIndex.
-"""
+"""The public generator: argument checks, one random stream per component, assembly."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["COLUMNS", "DEFAULT_VENUES", "REFERENCE_TICKERS", "generate_ticks"]
+from mdwindow.synth._activity import ranked_symbol_codes, session_offsets
+from mdwindow.synth._delivery import receive_offsets, redelivery_gaps, stall_windows
+from mdwindow.synth._prices import REFERENCE_TICKERS, price_paths, start_log_ticks
+from mdwindow.synth._sizes import trade_sizes
+
+__all__ = ["COLUMNS", "DEFAULT_VENUES", "generate_ticks"]
 
 TimedeltaLike = str | pd.Timedelta | dt.timedelta | np.timedelta64
 
-# Roughly in order of how actively they trade, so the Zipf ranks look
-# plausible; prices are round levels of the right magnitude, not quotes from
-# any particular day.
-REFERENCE_TICKERS: tuple[tuple[str, float], ...] = (
-    ("SPY", 510.0),
-    ("QQQ", 440.0),
-    ("NVDA", 820.0),
-    ("TSLA", 200.0),
-    ("AAPL", 180.0),
-    ("AMD", 200.0),
-    ("AMZN", 178.0),
-    ("MSFT", 415.0),
-    ("META", 500.0),
-    ("GOOGL", 137.0),
-    ("PLTR", 25.0),
-    ("INTC", 44.0),
-    ("SMCI", 880.0),
-    ("NFLX", 610.0),
-    ("AVGO", 1300.0),
-    ("BAC", 35.0),
-    ("F", 12.0),
-    ("SOFI", 9.0),
-    ("MARA", 25.0),
-    ("NIO", 5.6),
-)
 DEFAULT_VENUES: tuple[str, ...] = ("XNAS", "ARCX", "BATS", "IEXG")
 COLUMNS: tuple[str, ...] = ("ts", "recv_ts", "symbol", "price", "size", "venue")
-
-_VOLATILITY_HORIZON_NS = 23_400 * 10**9  # one 6.5-hour regular session
-# Linear interpolation between this many exact points of the intraday inverse
-# CDF is off by well under a microsecond over a 6.5-hour session.
-_INVERSE_CDF_POINTS = 2**16 + 1
-# Block prints beyond this are rare on lit venues and would dominate volume sums.
-_MAX_LOTS = 1_000
-# Retransmissions after a gap fill come back within tens of milliseconds.
-_REDELIVERY_MEDIAN_NS = 10 * 10**6
-_REDELIVERY_SIGMA = 1.0
 
 
 def generate_ticks(
@@ -141,7 +63,7 @@ def generate_ticks(
         position in the list is the activity rank.
     seed : int, default 0
         Seed for :func:`numpy.random.default_rng`; the same seed and
-        parameters give an identical frame in any process.
+        parameters give an identical frame in any process, on any CPU.
     start : str, Timestamp or datetime, default "2024-03-01 14:30:00+00:00"
         Session open. A naive value is taken as UTC.
     duration : timedelta-like, default "6.5h"
@@ -273,18 +195,13 @@ def generate_ticks(
     n_duplicates = min(int(count_rng.binomial(n, duplicate_rate)), n // 2)
     n_events = n - n_duplicates
 
-    offsets_ns = _session_offsets(time_rng, n_events, duration_ns, intraday_u)
-    weights = np.arange(1, len(names) + 1, dtype=np.float64) ** -zipf_exponent
-    symbol_codes = np.searchsorted(
-        np.cumsum(weights / weights.sum()), symbol_rng.random(n_events), side="right"
+    offsets_ns = session_offsets(time_rng, n_events, duration_ns, intraday_u)
+    symbol_codes = ranked_symbol_codes(symbol_rng, n_events, len(names), zipf_exponent)
+    log_start_ticks = start_log_ticks(price_rng, names, tick_size)
+    prices = price_paths(
+        price_rng, offsets_ns, symbol_codes, log_start_ticks, volatility, tick_size
     )
-    # int16 codes let numpy use its radix sort for the per-symbol grouping.
-    symbol_codes = np.minimum(symbol_codes, len(names) - 1).astype(
-        np.int16 if len(names) <= np.iinfo(np.int16).max else np.int32
-    )
-    start_prices = _start_prices(price_rng, names)
-    prices = _price_paths(price_rng, offsets_ns, symbol_codes, start_prices, volatility, tick_size)
-    sizes = _sizes(size_rng, n_events, lot_size, size_exponent, odd_lot_rate)
+    sizes = trade_sizes(size_rng, n_events, lot_size, size_exponent, odd_lot_rate)
 
     venue_codes = venue_rng.integers(0, len(venue_names), n_events, dtype=np.int8)
     lagging_symbols = _check_count(lagging_symbols, "lagging_symbols")
@@ -300,10 +217,10 @@ def generate_ticks(
     venue_lags_ns = np.zeros(len(venue_names), dtype=np.int64)
     if lagging_venue is not None:
         venue_lags_ns[venue_names.index(lagging_venue)] = venue_lag_ns
-    stall_venues, stall_starts_ns, stall_ends_ns = _stall_windows(
+    stall_venues, stall_starts_ns, stall_ends_ns = stall_windows(
         stall_rng, len(venue_names), duration_ns, stall_rate, stall_min_ns, stall_max_ns
     )
-    received_ns = _receive_times(
+    received_ns = receive_offsets(
         delay_rng,
         offsets_ns,
         venue_codes,
@@ -323,9 +240,7 @@ def generate_ticks(
     copies = np.flatnonzero(source[1:] == source[:-1]) + 1
     received_ns = received_ns[source]
     redelivered = copies[noise_rng.random(len(copies)) < 0.5]
-    received_ns[redelivered] += np.rint(
-        noise_rng.lognormal(np.log(_REDELIVERY_MEDIAN_NS), _REDELIVERY_SIGMA, len(redelivered))
-    ).astype(np.int64)
+    received_ns[redelivered] += redelivery_gaps(noise_rng, len(redelivered))
 
     arrival = np.argsort(received_ns, kind="stable")
     source = source[arrival]
@@ -355,198 +270,6 @@ def generate_ticks(
         },
         copy=False,
     )
-
-
-def _session_offsets(
-    rng: np.random.Generator, n: int, duration_ns: int, intraday_u: float
-) -> np.ndarray:
-    """Sorted event offsets (ns from the open) under the U-shaped intensity."""
-    # Normalized cumulative exponential spacings are sorted uniforms, in O(n)
-    # instead of sorting; a monotone inverse CDF keeps them sorted.
-    quantiles = np.cumsum(rng.standard_exponential(n + 1))
-    quantiles /= quantiles[-1]
-    quantiles = quantiles[:n]
-    if intraday_u > 0:
-        # Inverse CDF of 1 + a(2u - 1)^2 is the real root of a depressed cubic,
-        # written in the sinh form that stays accurate as a goes to zero. It
-        # is evaluated exactly on a fine grid and interpolated, because
-        # np.interp on sorted input is several times cheaper than sinh/arcsinh.
-        grid = np.linspace(0.0, 1.0, _INVERSE_CDF_POINTS)
-        centred = (grid - 0.5) * (1 + intraday_u / 3)
-        root = (2 / np.sqrt(intraday_u)) * np.sinh(
-            np.arcsinh(3 * centred * np.sqrt(intraday_u)) / 3
-        )
-        quantiles = np.interp(quantiles, grid, np.clip((root + 1) / 2, 0.0, 1.0))
-    quantiles *= duration_ns
-    offsets = quantiles.astype(np.int64)
-    np.minimum(offsets, duration_ns - 1, out=offsets)
-    # Floating-point rounding could break order by a nanosecond here and there.
-    return np.maximum.accumulate(offsets, out=offsets) if n else offsets
-
-
-def _start_prices(rng: np.random.Generator, names: list[str]) -> np.ndarray:
-    """Reference price for built-in tickers, log-uniform 5-500 for other names."""
-    # Draw for every name so the stream does not depend on which are known.
-    prices = np.exp(rng.uniform(np.log(5.0), np.log(500.0), len(names)))
-    reference = dict(REFERENCE_TICKERS)
-    for code, name in enumerate(names):
-        prices[code] = reference.get(name, prices[code])
-    return prices
-
-
-def _price_paths(
-    rng: np.random.Generator,
-    offsets_ns: np.ndarray,
-    symbol_codes: np.ndarray,
-    start_prices: np.ndarray,
-    volatility: float,
-    tick_size: float,
-) -> np.ndarray:
-    """Per-symbol geometric Brownian motion at event times, on the tick grid."""
-    n = len(symbol_codes)
-    by_symbol = np.argsort(symbol_codes, kind="stable")
-    codes = symbol_codes[by_symbol]
-    times = offsets_ns[by_symbol]
-    starts = np.flatnonzero(np.diff(codes, prepend=-1))
-    elapsed_ns = np.empty(n, dtype=np.int64)
-    np.subtract(times[1:], times[:-1], out=elapsed_ns[1:])
-    elapsed_ns[starts] = times[starts]  # each path starts at the open
-    del times
-    # In-place arithmetic from here on: at ten million rows every fresh
-    # temporary costs about as much in page faults as the arithmetic itself.
-    steps = np.sqrt(elapsed_ns, dtype=np.float64)
-    del elapsed_ns
-    steps *= volatility / np.sqrt(_VOLATILITY_HORIZON_NS)
-    # float32 normals are cheaper to draw and only scale float64 steps.
-    steps *= rng.standard_normal(n, dtype=np.float32)
-    # Each symbol's first step also carries its log start price (in ticks)
-    # minus where the previous symbol's path ended, so one global cumsum
-    # yields every symbol's own path.
-    log_start = np.log(start_prices / tick_size)[codes[starts]]
-    path_ends = np.add.reduceat(steps, starts) + log_start if n else log_start
-    steps[starts] += log_start
-    steps[starts[1:]] -= path_ends[:-1]
-    grid_steps = np.cumsum(steps, out=steps)
-    np.exp(grid_steps, out=grid_steps)
-    np.rint(grid_steps, out=grid_steps)
-    np.maximum(grid_steps, 1.0, out=grid_steps)
-    # tick = units / scale exactly, and dividing exact integers rounds once, so
-    # every price is the float nearest its decimal value (0.1 + 0.2 stays out).
-    tick = Decimal(repr(tick_size))
-    scale = 10 ** max(0, -tick.as_tuple().exponent)
-    grid_steps *= float(tick * scale)
-    grid_steps /= scale
-    prices = np.empty(n, dtype=np.float64)
-    prices[by_symbol] = grid_steps
-    return prices
-
-
-def _sizes(
-    rng: np.random.Generator,
-    n: int,
-    lot_size: int,
-    size_exponent: float,
-    odd_lot_rate: float,
-) -> np.ndarray:
-    """Heavy-tailed round lots with a share of odd lots."""
-    # Discrete Pareto by inversion, P(lots >= k) = k ** -(size_exponent - 1):
-    # the same tail as a Zipf law, without rng.zipf's slow rejection loop.
-    # float32 is plenty for a count capped at 1,000 and twice as fast.
-    lots = rng.random(n, dtype=np.float32)
-    np.subtract(np.float32(1.0), lots, out=lots)  # in (0, 1]: the power stays finite
-    np.power(lots, np.float32(-1.0 / (size_exponent - 1.0)), out=lots)
-    np.minimum(lots, _MAX_LOTS, out=lots)
-    sizes = lots.astype(np.int64)  # truncation is the floor for positive values
-    sizes *= lot_size
-    if lot_size > 1:
-        odd = np.flatnonzero(rng.random(n) < odd_lot_rate)
-        sizes[odd] = rng.integers(1, lot_size, len(odd), dtype=np.int64)
-    return sizes
-
-
-def _stall_windows(
-    rng: np.random.Generator,
-    n_venues: int,
-    duration_ns: int,
-    stall_rate: float,
-    shortest_ns: int,
-    longest_ns: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stalled ``(venue, start, end)`` windows, disjoint within each venue."""
-    n_stalls = int(rng.poisson(stall_rate * duration_ns / 1e9))
-    starts = rng.integers(0, duration_ns, n_stalls, dtype=np.int64)
-    ends = starts + rng.integers(shortest_ns, longest_ns + 1, n_stalls, dtype=np.int64)
-    venues = rng.integers(0, n_venues, n_stalls, dtype=np.int64)
-    merged_venues, merged_starts, merged_ends = [], [], []
-    for venue in range(n_venues):
-        venue_starts, venue_ends = _merge_intervals(starts[venues == venue], ends[venues == venue])
-        merged_venues.append(np.full(len(venue_starts), venue, dtype=np.int64))
-        merged_starts.append(venue_starts)
-        merged_ends.append(venue_ends)
-    return (
-        np.concatenate(merged_venues),
-        np.concatenate(merged_starts),
-        np.concatenate(merged_ends),
-    )
-
-
-def _receive_times(
-    rng: np.random.Generator,
-    offsets_ns: np.ndarray,
-    venue_codes: np.ndarray,
-    venue_lags_ns: np.ndarray,
-    delay_median_ns: int,
-    delay_sigma: float,
-    stall_venues: np.ndarray,
-    stall_starts_ns: np.ndarray,
-    stall_ends_ns: np.ndarray,
-) -> np.ndarray:
-    """Receive offsets: publish (event + venue lag, held by stalls) plus delay."""
-    n = len(offsets_ns)
-    # float32 halves the cost of the normal draws and the exp; its relative
-    # precision (1e-7) is far below any delay that matters here.
-    delays = rng.standard_normal(n, dtype=np.float32)
-    delays *= np.float32(delay_sigma)
-    delays += np.float32(np.log(delay_median_ns))
-    np.exp(delays, out=delays)
-    received_ns = delays.astype(np.int64)
-    del delays
-    received_ns += offsets_ns
-    for venue in np.flatnonzero(venue_lags_ns):
-        np.add(received_ns, venue_lags_ns[venue], out=received_ns, where=venue_codes == venue)
-
-    # Event times are sorted, so the prints a stall holds back are found by
-    # bisecting its window (shifted by the venue's lag) instead of testing
-    # every row against every stall.
-    shift_ns = venue_lags_ns[stall_venues]
-    lows = np.searchsorted(offsets_ns, stall_starts_ns - shift_ns, side="left")
-    highs = np.searchsorted(offsets_ns, stall_ends_ns - shift_ns, side="left")
-    window_sizes = highs - lows
-    window_of_row = np.repeat(np.arange(len(lows)), window_sizes)
-    rows = np.arange(len(window_of_row)) + np.repeat(
-        lows - (np.cumsum(window_sizes) - window_sizes), window_sizes
-    )
-    held = venue_codes[rows] == stall_venues[window_of_row]
-    rows, window_of_row = rows[held], window_of_row[held]
-    # Delivered at the stall's end, still subject to the usual network delay.
-    received_ns[rows] += stall_ends_ns[window_of_row] - (
-        offsets_ns[rows] + venue_lags_ns[venue_codes[rows]]
-    )
-    return received_ns
-
-
-def _merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of half-open intervals as sorted, disjoint ``(starts, ends)``."""
-    if len(starts) == 0:
-        return starts, ends
-    order = np.argsort(starts)
-    starts, ends = starts[order], np.maximum.accumulate(ends[order])
-    # A stall that starts inside an earlier one extends it: a new group
-    # begins only past the furthest end seen so far.
-    opens = np.ones(len(starts), dtype=bool)
-    opens[1:] = starts[1:] > ends[:-1]
-    closes = np.append(np.flatnonzero(opens)[1:] - 1, len(starts) - 1)
-    return starts[opens], ends[closes]
 
 
 def _utc(nanoseconds: np.ndarray) -> pd.Series:

@@ -19,7 +19,7 @@ as ``--files`` Parquet files in arrival order, then for each scope:
   process, and of the client. ``--buckets`` sets the number of parallel
   chains (default: the backend's, twice the cluster's threads); scope
   "global" runs in those chains too (carrier rows, see
-  ``mdwindow/_dask_global.py``).
+  ``mdwindow/dask/carriers.py``).
 
 Peaks are the kernel's high-water mark (``VmHWM``), reset after a warm-up
 that loads the compiled kernels, so they include each process's baseline

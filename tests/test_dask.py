@@ -145,7 +145,7 @@ def test_random_frames(client, case):
 
 
 # --------------------------------------------------------------------------
-# Scope "global" in parallel buckets (carrier rows; see mdwindow/_dask_global.py)
+# Scope "global" in parallel buckets (carrier rows; see mdwindow/dask/carriers.py)
 
 #: Key values per key dtype: extremes of int64 and values equal to phantom candidates.
 KEY_VALUES = {

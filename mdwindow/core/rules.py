@@ -309,3 +309,27 @@ def _window_starts(t, size, offset):  # pragma: no cover - compiled
 def idle_or_none(idle_ns: int | None) -> int:
     """The ``idle`` argument of the rules for an optional idle timeout."""
     return NO_IDLE if idle_ns is None else idle_ns
+
+
+@_rule
+def crosses_level(w_before, w_after, size, offset, lateness):  # pragma: no cover - compiled
+    """Whether a watermark rising from ``w_before`` to ``w_after`` reaches a new level.
+
+    The levels are the fire levels (window ends, :func:`fire_level`) and the
+    close levels (:func:`close_level`) of every window on the grid of
+    ``size`` and ``offset``: the only points that a row's status and every
+    emission compare the watermark with. Between two watermarks that no
+    level separates, every judgement gives the same answer. Window ends lie
+    on the grid of window starts, so the highest end at or below a watermark
+    is :func:`window_start` of it, and the highest close level at or below it
+    that of the watermark less ``lateness``. Near the int64 limits it may
+    answer True for a level no representable window has; it never answers
+    False when a level is crossed.
+    """
+    end, _ = window_start(w_after, False, False, size, offset)
+    if end != NEG_INF and not has_reached(w_before, end):
+        return True
+    shifted = sat_sub(w_after, lateness)
+    end, _ = window_start(shifted, False, False, size, offset)
+    return end != NEG_INF and not has_reached(w_before, sat_add(end, lateness))
+

@@ -3,10 +3,10 @@
 With one watermark over all rows, a bucket of keys cannot run on its own
 rows: its watermark would lag the global one. It does not need the whole
 stream either. A row's status and every emission compare the watermark
-``W`` only with window ends ``E`` (``on_time`` / ``late``, on-time panes)
-and with closes ``E + L`` (``dropped``, closing): points of two grids,
-``O mod S`` and ``O + L mod S``. Between two rows that carry ``W`` past a
-point of either grid (*crossings*), every comparison gives the same answer.
+``W`` only with the fire levels (window ends) and the close levels (ends
+plus allowed lateness) of the window grid. Between two rows that carry ``W``
+past such a level (*crossings*, :func:`~mdwindow.core.rules.crosses_level`),
+every comparison gives the same answer.
 
 So each bucket's chain gets, besides its own rows, a *carrier* after every
 crossing row of another bucket: a copy of that row whose key is a
@@ -16,13 +16,13 @@ bucket's watermark after the carrier is the global one. Carriers are copies
 of valid rows placed after them, so a bucket's maximum never exceeds the
 global maximum. Before each of the bucket's rows, its watermark therefore
 lies between the global watermark after the last crossing and the global
-watermark before the row: between the same two grid points, so every status
-is exact, and every window closes (or fires its on-time pane) right after
-the carrier standing for the true row. Each bucket runs the engine itself
-(:class:`~mdwindow.incremental.Windower`); nothing here judges a row.
+watermark before the row: between the same two levels, so every status is
+exact, and every window closes (or fires its on-time pane) right after the
+carrier standing for the true row. Each bucket runs the engine itself;
+nothing here judges a row.
 
 Crossings are found per input partition without knowing the maximum of
-earlier partitions: a row that crosses a grid point in the global running
+earlier partitions: a row that crosses a level in the global running
 maximum also crosses one in the partition's own running maximum (started at
 minus infinity), so carriers are placed after every row of the latter kind,
 a superset that costs a few carriers per partition and changes nothing.
@@ -49,11 +49,20 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from mdwindow import hashing as _hashing
+from mdwindow import hashing
 from mdwindow.core.keys import key_codes, key_rank
 from mdwindow.core.options import WindowOptions
+from mdwindow.core.panes import pane_order
 from mdwindow.core.prepare import prepare
-from mdwindow.core.rules import NEG_INF, judge, sat_sub, sat_sub_array, window_start
+from mdwindow.core.rules import (
+    NEG_INF,
+    VALID,
+    crosses_level,
+    effective_watermark,
+    effective_watermark_array,
+    judge,
+    window_start,
+)
 from mdwindow.core.state import State
 from mdwindow.core.times import timedelta_array, utc_array
 
@@ -91,11 +100,19 @@ def phantom_keys(dtype: Any, buckets: int) -> list | None:
 
     None when the dtype is not supported (see the module docstring) or no
     candidate lands outside some bucket.
+
+    Examples
+    --------
+    >>> phantoms = phantom_keys(pd.Int64Dtype(), 3)
+    >>> hashing.partition_ids(pd.Series(phantoms), 3).tolist()  # buckets 0, 1, 2: never its own
+    [2, 0, 0]
+    >>> phantom_keys(np.dtype("float64"), 3) is None
+    True
     """
     candidates = _candidates(dtype)
     if candidates is None or buckets < 2:
         return None
-    ids = _hashing.partition_ids(candidates, buckets)
+    ids = hashing.partition_ids(candidates, buckets)
     phantoms = []
     for b in range(buckets):
         outside = np.flatnonzero(ids != b)
@@ -110,17 +127,11 @@ def phantom_keys(dtype: Any, buckets: int) -> list | None:
 
 
 @njit(cache=True)
-def _grid_index(w, size, phase):  # pragma: no cover - compiled
-    """How many points ``phase + k * size`` lie at or below ``w`` (up to a constant)."""
-    q = w // size
-    return q - 1 if w % size < phase else q
-
-
-@njit(cache=True)
 def _running_max(
-    t, bad_time, key_missing, size, offset, lag, end_phase, close_phase
+    t, bad_time, key_missing, size, offset, lag, lateness, idle
 ):  # pragma: no cover - compiled
-    """Running maximum of valid event times, and the rows after which it crosses a grid point.
+    """Running maximum of valid event times, and the rows after which its watermark
+    reaches a new level.
 
     ``t``, ``bad_time`` and ``key_missing`` are in arrival order. Validity
     is the engine's own (:func:`~mdwindow.core.rules.window_start`). The first
@@ -133,16 +144,16 @@ def _running_max(
     for i in range(n):
         ti = t[i]
         _, reason = window_start(ti, bad_time[i], key_missing[i], size, offset)
-        if reason < 0 and ti > m:
+        if reason == VALID and ti > m:
             if m == NEG_INF:
                 crossing[i] = True
             else:
-                before = sat_sub(m, lag)
-                after = sat_sub(ti, lag)
-                crossing[i] = _grid_index(before, size, end_phase) != _grid_index(
-                    after, size, end_phase
-                ) or _grid_index(before, size, close_phase) != _grid_index(
-                    after, size, close_phase
+                crossing[i] = crosses_level(
+                    effective_watermark(m, m, lag, idle),
+                    effective_watermark(ti, ti, lag, idle),
+                    size,
+                    offset,
+                    lateness,
                 )
             m = ti
         running[i] = m
@@ -164,10 +175,11 @@ class Marks:
 
     order: np.ndarray  # arrival rank -> row position in the partition
     running_max: np.ndarray  # maximum valid event time up to each row, arrival order
-    crossing: np.ndarray  # rows after which the running maximum crosses a grid point
+    crossing: np.ndarray  # rows after which the watermark reaches a new level
 
     @property
     def max_time(self) -> int:
+        """The largest valid event time of the partition (NEG_INF: none)."""
         return int(self.running_max[-1]) if len(self.running_max) else NEG_INF
 
 
@@ -192,17 +204,15 @@ class Carriers:
             )
         prepared = prepare(cfg, State(), frame)
         codes, _, _ = key_codes(cfg, State(), prepared)
-        size, offset = cfg.spec.size_ns, cfg.spec.offset_ns
-        lateness = cfg.policy.lateness_ns
         running, crossing = _running_max(
             prepared.t,
             prepared.out_of_range,
             codes < 0,
-            size,
-            offset,
+            cfg.spec.size_ns,
+            cfg.spec.offset_ns,
             cfg.policy.lag_ns,
-            offset % size,
-            (offset + lateness) % size,
+            cfg.policy.lateness_ns,
+            cfg.idle_arg,
         )
         order = prepared.order if prepared.order is not None else np.arange(prepared.n)
         return Marks(order, running, crossing)
@@ -232,10 +242,15 @@ class Carriers:
 
     def _watermarks(self, marks: Marks, entering: int) -> tuple[np.ndarray, np.ndarray]:
         """Global watermark before and after each row of the partition, arrival order."""
-        lag = self.cfg.policy.lag_ns
+        cfg = self.cfg
+        lag, idle = cfg.policy.lag_ns, cfg.idle_arg
         after = np.maximum(marks.running_max, entering)
         before = np.concatenate([[entering], after[:-1]]).astype(np.int64)
-        return sat_sub_array(before, lag), sat_sub_array(after, lag)
+        # One scope: its maximum is the global maximum.
+        return (
+            effective_watermark_array(before, before, lag, idle),
+            effective_watermark_array(after, after, lag, idle),
+        )
 
     def patch(
         self,
@@ -270,14 +285,16 @@ class Carriers:
             trace["watermark_after"] = utc_array(after[rank])
         return windows, late, trace
 
-    def emission_order(self, windows: pd.DataFrame) -> np.ndarray:
+    def emission_order(self, windows: pd.DataFrame, offset: int) -> np.ndarray:
         """Order of windows by (emit row, window start, key) in the engine's key order.
 
         One row can now close windows of every bucket. Phantom-free keys of a
         supported dtype (strings, integers) always compare, so the order of
-        the keys present here is the order among all keys.
+        the keys present here is the order among all keys. ``offset`` is the
+        partition's first arrival position (every ``emit_row`` is at or after it).
         """
         codes, uniques = pd.factorize(windows[self.cfg.key])
         rank = key_rank(pd.Index(uniques, dtype=getattr(uniques, "dtype", None)))
         start = pd.DatetimeIndex(windows["window_start"]).asi8
-        return np.lexsort((rank[codes], start, windows["emit_row"].to_numpy(np.int64)))
+        row = windows["emit_row"].to_numpy(np.int64) - offset
+        return pane_order(row, start, rank[codes])

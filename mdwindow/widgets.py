@@ -2,27 +2,21 @@
 
 Needs ipywidgets 8 (``pip install "mdwindow[notebook]"``).
 
-An update must feel instant on a million ticks, so the tuner never reruns
-the whole windowing for a slider move:
+The tuner is the widget front door onto the grid pass of
+:mod:`mdwindow.core.grid`: its controls describe a window size, scope, lag
+and lateness, and an update must feel instant on a million ticks, so it
+never reruns the whole windowing for a control move:
 
-- the counts (dropped, late, windows, latency) for every (lag, lateness) on
-  the sliders come from one compiled pass over all rows per window size and
-  scope (:mod:`mdwindow._tuner_grid`: each scope's running maximum, each
-  row's slack against it, each window's smallest and largest slack), cached
-  per size and scope; they equal :func:`mdwindow.sweep.sweep`, and so
-  separate ``tumbling_windows`` calls (checked in the tests), so they are
-  exact;
+- the counts (dropped, late, windows, latency) for every (lag, lateness)
+  on the sliders are the grid of that window size and scope, computed
+  once from one compiled pass over all rows and kept
+  (:class:`~mdwindow.core.grid.TunerGrids`); they equal
+  :func:`mdwindow.sweep.sweep`, and so separate ``tumbling_windows`` calls;
 - the watermark plot needs only the rows that share the picked symbol's
-  watermark: that symbol's rows under scope "key", its hash partition's rows
-  under scope "partition", every row under scope "global". They form one
-  scope, whose running maximum event time and windows are sliced from that
-  same pass; a slider move only judges each row against
-  ``maximum - lag`` by SPEC's rules (:mod:`mdwindow._tuner_rows`, checked
-  against ``tumbling_windows`` in the tests);
-- the figure keeps its artists and gets new data; the trade-off plot, which
-  only changes with the window size or scope, is drawn once per size and
-  scope over the static labels and legends, and pasted under the rest
-  (:mod:`mdwindow._tuner_figure`).
+  watermark, sliced from that same pass; a slider move only judges each
+  of them again (:func:`~mdwindow.core.grid.judge_rows`);
+- the figure keeps its artists and gets new data
+  (:mod:`mdwindow.plotting.tuner_figure`).
 
 The figure is a held :class:`matplotlib.figure.Figure` (never pyplot state),
 rendered to PNG into an ``ipywidgets.Image``, so it works without an
@@ -37,10 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow._tuner_grid import ScopeScan, load_compiled, scan_rows
-from mdwindow._tuner_rows import DROPPED, ScopeRows, TickColumns, judge
-from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy
-from mdwindow.hashing import partition_ids
+from mdwindow.core.grid import TunerGrids, judge_rows, load_compiled
+from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
+from mdwindow.core.rules import DROPPED
 from mdwindow.plotting import duration_text
 from mdwindow.plotting.tuner_figure import TunerFigure, zoom
 from mdwindow.result import WindowResult
@@ -52,14 +45,12 @@ DEFAULT_LAGS = ("0s", "50ms", "100ms", "250ms", "500ms", "1s", "1500ms", "2s", "
 DEFAULT_LATENESS = ("0s", "100ms", "250ms", "500ms", "1s", "2s", "5s")
 DEFAULT_SIZES = ("1s", "5s", "10s", "30s", "1min")
 SCOPES = ("global", "key", "partition")
+#: Options of ``tumbling_windows`` that the tuner has no use for: it counts the rows
+#: and windows of ``emit="final"``, without aggregates.
+NOT_TUNED = ("agg", "emit", "price", "size")
 #: Rows of the picked symbol's watermark plot: a zoom keeps a redraw fast and legible.
 ZOOM_ROWS = 3_000
 MAX_POINTS = 3_000
-#: Scopes of rows kept between updates (a global one holds a few arrays per tick).
-CACHED_SCOPES = 8
-#: Scans of all rows (three arrays per tick) kept for (window size, scope) pairs:
-#: one per scope, so that toggling scopes and picking symbols never rescans.
-CACHED_SCANS = 3
 
 
 def _ipywidgets():
@@ -86,23 +77,24 @@ class WatermarkTuner:
         The ticks to tune on (rows in arrival order, or give ``arrival_time``).
     spec : TumblingWindowSpec or duration
         The starting window size (and offset); the size can be changed in the widget.
-    time, key, arrival_time, time_unit : str, optional
-        As in :func:`mdwindow.tumbling_windows`.
     lags, lateness, sizes : sequences of durations, optional
         The values the sliders and the size menu offer.
-    lag, allowed_lateness : duration, default "1s" and "0s"
-        Where the sliders start (the nearest offered value).
-    scope : {"global", "key", "partition"}, default "key"
-        Starting watermark scope.
-    partitions : int, default 8
-        Hash partitions for scope "partition".
     symbol : optional
         The key whose watermark is plotted first (default: the busiest).
+    **options
+        The options of :func:`mdwindow.tumbling_windows` (but ``agg``,
+        ``emit``, ``price`` and ``size``), with its defaults: ``lag`` and
+        ``allowed_lateness`` (where the sliders start: the nearest offered
+        value), ``scope`` (where the scope buttons start; ``"partition"``
+        needs ``partitions``), ``idle_timeout`` (applied while the scope is
+        ``"key"`` or ``"partition"``: a global watermark has no idle keys),
+        ``offset``, ``emit_partial``, ``time``, ``key``, ``arrival_time``,
+        ``time_unit``, ``partitions``, ``hash`` and ``seed``.
 
     Attributes
     ----------
     policy : WatermarkPolicy
-        What the sliders say now.
+        What the controls say now.
     spec : TumblingWindowSpec
         The window size chosen now.
     summary : dict
@@ -119,9 +111,9 @@ class WatermarkTuner:
     --------
     >>> from mdwindow.synth import generate_ticks
     >>> ticks = generate_ticks(3_000, symbols=3, seed=1, duration="2min")
-    >>> tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="key")
-    >>> tuner.policy.lag
-    Timedelta('0 days 00:00:01')
+    >>> tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="key", idle_timeout="10s")
+    >>> tuner.policy.lag, tuner.policy.idle_timeout
+    (Timedelta('0 days 00:00:01'), Timedelta('0 days 00:00:10'))
     >>> tuner.set(allowed_lateness="500ms")
     >>> tuner.summary["rows"]
     3000
@@ -132,60 +124,57 @@ class WatermarkTuner:
         ticks: pd.DataFrame,
         spec: TumblingWindowSpec | Any,
         *,
-        time: str = "ts",
-        key: str = "symbol",
-        arrival_time: str | None = None,
-        time_unit: str | None = None,
         lags: Any = DEFAULT_LAGS,
         lateness: Any = DEFAULT_LATENESS,
         sizes: Any = DEFAULT_SIZES,
-        lag: Any = "1s",
-        allowed_lateness: Any = "0s",
-        scope: str = "key",
-        partitions: int = 8,
         symbol: Any = None,
+        **options: Any,
     ) -> None:
+        refused = sorted(set(options) & set(NOT_TUNED))
+        if refused:
+            raise TypeError(
+                f"unexpected keyword argument(s) {refused}: the tuner counts the rows and "
+                "windows of emit='final', without aggregates"
+            )
+        cfg = WindowOptions.build(spec, **options)
+        if cfg.key is None:
+            raise ValueError("key: the tuner plots one key's watermark; name the key column")
         widgets = _ipywidgets()
         from matplotlib.figure import Figure
 
         self._ticks = ticks
-        self._base_spec = TumblingWindowSpec.coerce(spec)
-        self._options = {"time": time, "key": key, "arrival_time": arrival_time,
-                         "time_unit": time_unit}  # fmt: skip
-        self._partitions = partitions
-        self._sweeps: dict[tuple[pd.Timedelta, str], pd.DataFrame] = {}
-        self._points: dict[tuple[pd.Timedelta, str], dict[tuple[int, int], Any]] = {}
-        self._scans: dict[tuple[int, int, str], ScopeScan] = {}
-        self._columns: TickColumns | None = None
-        self._scopes: dict[tuple[Any, ...], ScopeRows] = {}
+        self._cfg = cfg
+        self._idle_timeout = cfg.policy.idle_timeout
         self._holding = False
         self._result: WindowResult | None = None
-        keys = ticks[key]
-        counts = keys.value_counts()
+        counts = ticks[cfg.key].value_counts()
         if counts.empty:
-            raise ValueError(f"ticks: column {key!r} has no keys to tune on")
-        self._key_partition = pd.Series(
-            partition_ids(counts.index.to_numpy(dtype=object), partitions), index=counts.index
-        )
+            raise ValueError(f"ticks: column {cfg.key!r} has no keys to tune on")
 
         lag_options = _options(lags)
         lateness_options = _options(lateness)
-        size_options = _options([*sizes, self._base_spec.size])
+        size_options = _options([*sizes, cfg.spec.size])
+        self._grids = TunerGrids(
+            ticks,
+            cfg,
+            [v.value for _, v in lag_options],
+            [v.value for _, v in lateness_options],
+        )
         self.lag_slider = widgets.SelectionSlider(
-            options=lag_options, value=_nearest(lag_options, lag), description="lag",
-            continuous_update=False,
+            options=lag_options, value=_nearest(lag_options, cfg.policy.lag),
+            description="lag", continuous_update=False,
         )  # fmt: skip
         self.lateness_slider = widgets.SelectionSlider(
             options=lateness_options,
-            value=_nearest(lateness_options, allowed_lateness),
+            value=_nearest(lateness_options, cfg.policy.allowed_lateness),
             description="lateness",
             continuous_update=False,
         )
         self.size_menu = widgets.Dropdown(
-            options=size_options, value=self._base_spec.size, description="window"
+            options=size_options, value=cfg.spec.size, description="window"
         )
         self.scope_toggle = widgets.ToggleButtons(
-            options=list(SCOPES), value=scope, description="scope"
+            options=list(SCOPES), value=cfg.scope, description="scope"
         )
         self.symbol_menu = widgets.Dropdown(
             options=[str(k) for k in counts.index],
@@ -219,15 +208,17 @@ class WatermarkTuner:
         load_compiled()
         self.update()
 
-    # -- what the sliders say ------------------------------------------------
+    # -- what the controls say -----------------------------------------------
 
     @property
     def policy(self) -> WatermarkPolicy:
         """The watermark policy the controls describe."""
+        scope = self.scope_toggle.value
         return WatermarkPolicy(
             lag=self.lag_slider.value,
             allowed_lateness=self.lateness_slider.value,
-            scope=self.scope_toggle.value,
+            scope=scope,
+            idle_timeout=None if scope == "global" else self._idle_timeout,
         )
 
     @property
@@ -235,8 +226,8 @@ class WatermarkTuner:
         """The window spec the controls describe."""
         return TumblingWindowSpec(
             self.size_menu.value,
-            offset=self._base_spec.offset,
-            emit_partial=self._base_spec.emit_partial,
+            offset=self._cfg.spec.offset,
+            emit_partial=self._cfg.spec.emit_partial,
         )
 
     @property
@@ -244,13 +235,23 @@ class WatermarkTuner:
         """The key whose watermark is plotted."""
         return self._symbols[self.symbol_menu.value]
 
+    def _state(self) -> WindowOptions:
+        """Every option of the current settings, checked by the options record."""
+        policy = self.policy
+        return self._cfg.replace(
+            window_size=self.size_menu.value,
+            lag=policy.lag,
+            allowed_lateness=policy.allowed_lateness,
+            scope=policy.scope,
+            idle_timeout=policy.idle_timeout,
+        )
+
     @property
     def result(self) -> WindowResult:
         """The full windowing result of the current settings (computed on first use)."""
         if self._result is None:
-            self._result = tumbling_windows(
-                self._ticks, self.spec, self.policy, partitions=self._partitions, **self._options
-            )
+            keywords = self._state().keywords()
+            self._result = tumbling_windows(self._ticks, keywords.pop("window_size"), **keywords)
         return self._result
 
     def set(self, **values: Any) -> None:
@@ -304,17 +305,23 @@ class WatermarkTuner:
         """Recompute and redraw for the current control values."""
         self._result = None
         try:
-            spec, policy = self.spec, self.policy
-            grid_key = (spec.size, policy.scope)
-            rows = self._scope_rows(spec, policy.scope)
-            grid = self._grid(spec, policy.scope)
-            point = self._sweep_point(grid_key, grid, policy)
+            cfg = self._state()
+            rows = self._grids.rows(cfg, self.symbol)
+            grid = self._grids.grid(cfg)
+            point = self._grids.point(cfg)
+            if point is None:
+                raise ValueError(
+                    f"lag {duration_text(cfg.policy.lag)} / lateness "
+                    f"{duration_text(cfg.policy.allowed_lateness)} is not on the sweep grid"
+                )
             if not self._view.laid_out:
                 self._view.lay_out(grid)
-            judged = judge(rows, policy.lag_ns, policy.lateness_ns)
-            self._draw_rows(spec, policy, rows, judged)
+            judged = judge_rows(rows, cfg.policy.lag_ns, cfg.policy.lateness_ns)
+            self._draw_rows(cfg, rows, judged)
             self.image.value = self._view.finish(
-                grid_key, grid, current=(policy.lag.total_seconds(), point["drop_rate"] * 100)
+                (cfg.spec.size, cfg.scope),
+                grid,
+                current=(cfg.policy.lag.total_seconds(), point["drop_rate"] * 100),
             )
         except (ValueError, TypeError, KeyError) as exc:
             self._show_problem(f"{type(exc).__name__}: {exc}")
@@ -324,112 +331,23 @@ class WatermarkTuner:
         self.summary = point
         self.summary_html.value = _summary_html(point)
 
-    def _grid(self, spec: TumblingWindowSpec, scope: str) -> pd.DataFrame:
-        """The sweep grid of a window size and scope (kept for every one visited)."""
-        grid_key = (spec.size, scope)
-        grid = self._sweeps.get(grid_key)
-        if grid is None:
-            grid = self._scan(spec, scope, grid=True)
-            self._sweeps[grid_key] = grid
-        return grid
-
-    def _sweep_point(
-        self, grid_key: Any, grid: pd.DataFrame, policy: WatermarkPolicy
-    ) -> dict[str, Any]:
-        # The grid's points by (lag, lateness) in ns, read once per grid: a lookup per
-        # update instead of filtering the frame.
-        points = self._points.get(grid_key)
-        if points is None:
-            columns = {name: grid[name].to_numpy() for name in grid.columns}
-            lags = grid["lag"].to_numpy().view(np.int64).tolist()
-            lateness = grid["lateness"].to_numpy().view(np.int64).tolist()
-            points = {}
-            for row, at in enumerate(zip(lags, lateness, strict=True)):
-                points.setdefault(at, []).append(row)
-            points = {at: (columns, rows) for at, rows in points.items()}
-            self._points[grid_key] = points
-        columns, rows = points.get((policy.lag_ns, policy.lateness_ns), (None, []))
-        if len(rows) != 1:
-            raise ValueError(
-                f"lag {duration_text(policy.lag)} / lateness "
-                f"{duration_text(policy.allowed_lateness)} is not on the sweep grid"
-            )
-        (row,) = rows
-        return {
-            "rows": int(columns["rows"][row]),
-            "on_time": int(columns["on_time"][row]),
-            "late": int(columns["late_accepted"][row]),
-            "dropped": int(columns["dropped"][row]),
-            "rejected": int(columns["rejected"][row]),
-            "windows": int(columns["windows"][row]),
-            "pending": int(columns["pending"][row]),
-            "drop_rate": float(columns["drop_rate"][row]),
-            "incomplete_windows": int(columns["incomplete_windows"][row]),
-            "latency_median": pd.Timedelta(columns["latency_median"][row]),
-            "latency_p99": pd.Timedelta(columns["latency_p99"][row]),
-        }
-
-    def _scan(self, spec: TumblingWindowSpec, scope: str, *, grid: bool = False) -> Any:
-        """Every row judged once for a window size and scope (kept for a few); with
-        ``grid``, the sweep grid of that size and scope read off it instead."""
-        if self._columns is None:
-            self._columns = TickColumns.of(self._ticks, **self._options)
-        cache_key = (spec.size_ns, spec.offset_ns, scope)
-        scan = self._scans.pop(cache_key, None)
-        if scan is None or (grid and scan.finish is None):
-            scan = scan_rows(
-                self._columns,
-                size=spec.size_ns,
-                offset=spec.offset_ns,
-                scope=scope,
-                partitions=self._partitions,
-                partition_of_key=self._key_partition,
-                lags=[v.value for _, v in self.lag_slider.options],
-                lateness=[v.value for _, v in self.lateness_slider.options],
-                emit_partial=spec.emit_partial,
-            )
-        self._scans[cache_key] = scan  # most recently used last
-        while len(self._scans) > CACHED_SCANS:
-            del self._scans[next(iter(self._scans))]
-        if grid:
-            frame = scan.finish()
-            scan.finish = None  # frees what only the grid needed
-            return frame
-        return scan
-
-    def _scope_rows(self, spec: TumblingWindowSpec, scope: str) -> ScopeRows:
-        """The rows whose watermark is the picked symbol's: all that its plot depends on."""
-        group = {"global": None, "key": self.symbol}.get(scope)
-        if scope == "partition":
-            group = int(self._key_partition[self.symbol])
-        cache_key = (spec.size, spec.offset, scope, group)
-        rows = self._scopes.pop(cache_key, None)
-        if rows is None:
-            scan = self._scan(spec, scope)
-            positions = self._columns.rows_sharing_watermark(
-                self.symbol, scope, self._key_partition
-            )
-            rows = scan.rows(self._columns, positions)
-        self._scopes[cache_key] = rows  # most recently used last
-        while len(self._scopes) > CACHED_SCOPES:
-            del self._scopes[next(iter(self._scopes))]
-        return rows
-
-    def _draw_rows(
-        self, spec: TumblingWindowSpec, policy: WatermarkPolicy, rows: ScopeRows, judged: Any
-    ) -> None:
+    def _draw_rows(self, cfg: WindowOptions, rows: Any, judged: Any) -> None:
+        spec, policy = cfg.spec, cfg.policy
         view = zoom(np.flatnonzero(judged.status == DROPPED), len(rows), ZOOM_ROWS)
+        idle = (
+            "" if policy.idle_timeout is None else f", idle {duration_text(policy.idle_timeout)}"
+        )
         self._view.draw_rows(
             rows,
             judged,
-            code=self._columns.code_of(self.symbol),
+            code=self._grids.columns.code_of(self.symbol),
             view=view,
             size=spec.size_ns,
             offset=spec.offset_ns,
             title=(
                 f"{self.symbol}: window {duration_text(spec.size)}, "
                 f"lag {duration_text(policy.lag)}, "
-                f"lateness {duration_text(policy.allowed_lateness)}, scope {policy.scope}"
+                f"lateness {duration_text(policy.allowed_lateness)}, scope {policy.scope}{idle}"
             ),
             max_points=MAX_POINTS,
             tradeoff=(spec.size, policy.scope),
@@ -460,11 +378,14 @@ class WatermarkTuner:
         return bundle
 
     def __repr__(self) -> str:
+        idle = self.policy.idle_timeout
         return (
             f"WatermarkTuner(size={duration_text(self.size_menu.value)}, "
             f"lag={duration_text(self.lag_slider.value)}, "
             f"lateness={duration_text(self.lateness_slider.value)}, "
-            f"scope={self.scope_toggle.value!r}, symbol={self.symbol_menu.value!r})"
+            f"scope={self.scope_toggle.value!r}, "
+            + ("" if idle is None else f"idle_timeout={duration_text(idle)}, ")
+            + f"symbol={self.symbol_menu.value!r})"
         )
 
 
@@ -493,11 +414,15 @@ def _summary_html(point: dict[str, Any]) -> str:
 def tune(ticks: pd.DataFrame, spec: TumblingWindowSpec | Any, **options: Any) -> WatermarkTuner:
     """Build a :class:`WatermarkTuner` (display it by leaving it last in a cell).
 
+    Takes the keywords of :class:`WatermarkTuner`, options with the defaults
+    of :func:`mdwindow.tumbling_windows`.
+
     Examples
     --------
     >>> from mdwindow.synth import generate_ticks
-    >>> tuner = tune(generate_ticks(2_000, symbols=2, seed=3, duration="1min"), "5s")
-    >>> tuner.scope_toggle.value
-    'key'
+    >>> ticks = generate_ticks(2_000, symbols=2, seed=3, duration="1min")
+    >>> tuner = tune(ticks, "5s", scope="key", idle_timeout="5s")
+    >>> tuner.scope_toggle.value, tuner.policy.idle_timeout
+    ('key', Timedelta('0 days 00:00:05'))
     """
     return WatermarkTuner(ticks, spec, **options)

@@ -22,7 +22,7 @@ def ticks() -> pd.DataFrame:
 
 @pytest.fixture()
 def tuner(ticks) -> WatermarkTuner:
-    return WatermarkTuner(ticks, "5s", lag="1s", allowed_lateness="0s", scope="key")
+    return WatermarkTuner(ticks, "5s", lag="1s", allowed_lateness="0s", scope="key", partitions=8)
 
 
 def _summary_of(result) -> dict:
@@ -88,6 +88,7 @@ def test_a_bad_value_shows_a_message_and_clears_the_plot(tuner):
 
 
 def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
+    import mdwindow.core.grid.tuning as tuning
     import mdwindow.widgets as widgets
 
     def broken(*args, **kwargs):
@@ -95,14 +96,14 @@ def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
 
     # A new window size needs a new sweep; a slider move judges the rows again.
     with monkeypatch.context() as patch:
-        patch.setattr(widgets, "scan_rows", broken)
+        patch.setattr(tuning, "scan_rows", broken)
         tuner.set(size="10s")
         assert "boom" in tuner.message
         assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
     tuner.set(lag="2s")
     assert tuner.message == "" and tuner.image.value
     with monkeypatch.context() as patch:
-        patch.setattr(widgets, "judge", broken)
+        patch.setattr(widgets, "judge_rows", broken)
         tuner.set(lag="3s")
         assert "boom" in tuner.message
         assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
@@ -129,8 +130,10 @@ def test_tune_shortcut_and_unknown_control(ticks):
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from mdwindow._tuner_rows import STATUS_NAMES, ScopeRows, TickColumns, judge  # noqa: E402
-from mdwindow.core.options import TumblingWindowSpec  # noqa: E402
+from mdwindow.core.grid import ScopeRows, TickColumns  # noqa: E402
+from mdwindow.core.grid import judge_rows as judge  # noqa: E402
+from mdwindow.core.options import TumblingWindowSpec, WindowOptions  # noqa: E402
+from mdwindow.core.rules import STATUS_NAMES  # noqa: E402
 from mdwindow.core.times import event_times  # noqa: E402
 from mdwindow.hashing import partition_ids  # noqa: E402
 
@@ -157,8 +160,9 @@ def _assert_judged_like_the_engine(ticks, symbol, size, offset, lag, lateness, s
         partitions=partitions, **options,
     )  # fmt: skip
 
-    columns = TickColumns.of(ticks, **options)
-    positions = columns.rows_sharing_watermark(symbol, scope, partition_of_key)
+    cfg = WindowOptions.build(spec, scope=scope, partitions=partitions, **options)
+    columns = TickColumns.of(cfg, ticks)
+    positions = columns.rows_sharing_watermark(symbol, scope)
     rows = ScopeRows.of(columns, positions, spec.size_ns, spec.offset_ns)
     judged = judge(rows, pd.Timedelta(lag).value, pd.Timedelta(lateness).value)
 
@@ -248,7 +252,11 @@ def test_drawn_figure_shows_the_engine_result(ticks):
 
 # -- the grid behind a first visit of a window size or scope, against the engine ----
 
-import mdwindow._tuner_grid as tuner_grid  # noqa: E402
+import mdwindow.core.grid.closing as grid_closing  # noqa: E402
+import mdwindow.core.grid.quantiles as grid_quantiles  # noqa: E402
+import mdwindow.core.grid.tuning as grid_tuning  # noqa: E402
+import mdwindow.core.grid.windows as grid_windows  # noqa: E402
+from mdwindow.core.grid import read_grid, scan_rows, scope_rows  # noqa: E402
 from mdwindow.sweep import sweep  # noqa: E402
 
 GRID_LAGS = ["0s", "500ms", "1s", "2s", "3s"]
@@ -257,32 +265,28 @@ GRID_LATENESS = ["0s", "1s", "2500ms", "4s"]
 
 def _scan(ticks, size, offset, scope, arrival, partitions=3, emit_partial=False):
     options = {"time": "ts", "key": "symbol", "arrival_time": arrival, "time_unit": None}
-    columns = TickColumns.of(ticks, **options)
-    keys = ticks["symbol"].dropna().unique()
-    partition_of_key = pd.Series(partition_ids(keys.astype(object), partitions), index=keys)
     spec = TumblingWindowSpec(size, offset=offset, emit_partial=emit_partial)
-    scan = tuner_grid.scan_scope(
-        columns, size=spec.size_ns, offset=spec.offset_ns, scope=scope, partitions=partitions,
-        partition_of_key=partition_of_key,
-        lags=[pd.Timedelta(v).value for v in GRID_LAGS],
-        lateness=[pd.Timedelta(v).value for v in GRID_LATENESS],
-        emit_partial=emit_partial,
+    cfg = WindowOptions.build(spec, scope=scope, partitions=partitions, **options)
+    columns = TickColumns.of(cfg, ticks)
+    scan = scan_rows(
+        columns, cfg, [pd.Timedelta(v).value for v in GRID_LAGS],
+        [pd.Timedelta(v).value for v in GRID_LATENESS],
     )  # fmt: skip
-    return spec, columns, partition_of_key, scan
+    return spec, columns, read_grid(scan), scan
 
 
 def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit_partial):
-    spec, columns, partition_of_key, scan = _scan(
+    spec, columns, grid, scan = _scan(
         ticks, size, offset, scope, arrival, emit_partial=emit_partial
     )
     expected = sweep(
         ticks, spec, lags=GRID_LAGS, lateness=GRID_LATENESS, scope=scope, partitions=3,
         arrival_time=arrival,
     )  # fmt: skip
-    pd.testing.assert_frame_equal(scan.grid, expected)
-    assert scan.grid.attrs == expected.attrs
+    pd.testing.assert_frame_equal(grid, expected)
+    assert grid.attrs == expected.attrs
     # One grid point against a plain windowing run.
-    point = scan.grid.iloc[len(scan.grid) // 2 + 1]
+    point = grid.iloc[len(grid) // 2 + 1]
     result = tumbling_windows(
         ticks, spec, lag=point["lag"], allowed_lateness=point["lateness"], scope=scope,
         partitions=3, arrival_time=arrival,
@@ -297,8 +301,8 @@ def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit
     )
     # The rows of every watermark group, sliced from the scan, are those the plot judges.
     for symbol in ticks["symbol"].dropna().unique():
-        positions = columns.rows_sharing_watermark(symbol, scope, partition_of_key)
-        sliced = scan.rows(columns, positions)
+        positions = columns.rows_sharing_watermark(symbol, scope)
+        sliced = scope_rows(scan, columns, positions)
         direct = ScopeRows.of(columns, positions, spec.size_ns, spec.offset_ns)
         for name in ("t", "codes", "valid", "end", "max_before", "max_after"):
             np.testing.assert_array_equal(getattr(sliced, name), getattr(direct, name))
@@ -319,11 +323,11 @@ def test_first_visit_grid_matches_sweep_and_tumbling_windows(
 ):
     with pytest.MonkeyPatch.context() as patch:
         if not dense:  # windows gathered by sorting, as for very sparse keys
-            patch.setattr(tuner_grid, "DENSE_SLOTS_PER_ROW", 0)
-            patch.setattr(tuner_grid, "MIN_DENSE_SLOTS", 0)
+            patch.setattr(grid_windows, "DENSE_SLOTS_PER_ROW", 0)
+            patch.setattr(grid_windows, "MIN_DENSE_SLOTS", 0)
         if not table:  # closing steps searched per window and total, as for sparse ends
-            patch.setattr(tuner_grid, "CLOSING_TABLE_PER_WINDOW", 0)
-            patch.setattr(tuner_grid, "MIN_CLOSING_TABLE", 0)
+            patch.setattr(grid_closing, "CLOSING_TABLE_PER_WINDOW", 0)
+            patch.setattr(grid_closing, "MIN_CLOSING_TABLE", 0)
         _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit_partial)
 
 
@@ -354,7 +358,9 @@ def test_first_visit_of_a_size_and_scope_shows_exact_counts(tuner, ticks):
 
 
 def test_tuner_with_arrival_time_counts_like_tumbling_windows(ticks):
-    tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="partition", arrival_time="recv_ts")
+    tuner = WatermarkTuner(
+        ticks, "5s", lag="1s", scope="partition", arrival_time="recv_ts", partitions=8
+    )
     expected = tumbling_windows(
         ticks, "5s", lag="1s", scope="partition", partitions=8, arrival_time="recv_ts"
     )
@@ -381,7 +387,7 @@ def test_an_error_finishing_the_grid_shows_a_message_and_recovers(tuner, ticks, 
 
     # The grid of a new size is read off a new scan; its error reaches the widget.
     with monkeypatch.context() as patch:
-        patch.setattr(tuner_grid, "_grid", broken)
+        patch.setattr(grid_tuning, "read_grid", broken)
         tuner.set(size="10s")
         assert "boom" in tuner.message
         assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
@@ -417,7 +423,7 @@ def test_latency_quantiles_equal_numpy(values):
     kept = values.copy()
     quantiles = np.array([0.5, 0.99, 0.0, 1.0, 0.25])
     out = np.empty(len(quantiles))
-    tuner_grid._quantiles_of(values, len(values), quantiles, out, np.empty_like(values))
+    grid_quantiles.quantiles_of(values, len(values), quantiles, out, np.empty_like(values))
     np.testing.assert_array_equal(out, np.quantile(kept, quantiles))
     np.testing.assert_array_equal(values, kept)  # left as they were
 
@@ -431,7 +437,7 @@ def test_latency_quantiles_equal_numpy_on_skewed_rows():
         values[: n // 3] = 7
         counts = np.array([n, n // 2, 0])
         rows = np.stack([values, values, values])
-        got = tuner_grid._latency_quantiles(rows, counts, np.array([0.5, 0.99]))
+        got = grid_quantiles.latency_quantiles(rows, counts, np.array([0.5, 0.99]))
         for k, count in enumerate(counts):
             expected = np.quantile(values[:count], [0.5, 0.99]) if count else [np.nan] * 2
             np.testing.assert_array_equal(got[k], expected)

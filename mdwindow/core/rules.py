@@ -333,3 +333,15 @@ def crosses_level(w_before, w_after, size, offset, lateness):  # pragma: no cove
     end, _ = window_start(shifted, False, False, size, offset)
     return end != NEG_INF and not has_reached(w_before, sat_add(end, lateness))
 
+
+@_rule
+def kept_slack(row_slack, wait):  # pragma: no cover - compiled
+    """Whether a row of this slack is kept (on time or late) when ``lag + lateness == wait``.
+
+    :func:`judge_slack` drops a row once its slack reaches the sum of lag and
+    lateness, so every pair with the same sum keeps the same rows: those
+    that :func:`judge_slack` keeps under ``(wait, 0)``. The same test with
+    ``wait = lag`` says whether a row is on time. The grid pass counts kept
+    rows, and windows that hold one, per sum.
+    """
+    return judge_slack(row_slack, wait, 0) != DROPPED

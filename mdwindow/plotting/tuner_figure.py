@@ -31,7 +31,7 @@ from mdwindow.plotting.tuner_panels import LateByPanel, WatermarkPanel
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from mdwindow._tuner_rows import Judged, ScopeRows
+    from mdwindow.core.grid import Judged, ScopeRows
 
 __all__ = ["TunerFigure", "zoom"]
 

@@ -33,7 +33,7 @@ from mdwindow.plotting.timeaxis import date_numbers, step_points, window_boundar
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from mdwindow._tuner_rows import Judged, ScopeRows
+    from mdwindow.core.grid import Judged, ScopeRows
 
 __all__ = ["HISTOGRAM_BINS", "MAX_BOUNDARIES", "LateByPanel", "WatermarkPanel"]
 

@@ -74,23 +74,23 @@ def window_frames(
         start_nanos, end_nanos = start_nanos[real], end_nanos[real]
         firsts, stops = firsts[real], stops[real]
         n = len(real)
-    starts = _stamps(start_nanos)
-    ends = _stamps(end_nanos)
+    starts, ends = _stamps(start_nanos, end_nanos)
     lists = map(items.__getitem__, map(slice, firsts.tolist(), stops.tolist()))
     fields = zip(window_keys, starts, ends, lists, repeat(timing, n), strict=True)
     # tuple.__new__ straight from C: the named tuple's own __new__ is Python code.
     return map(tuple.__new__, repeat(WindowFrame, n), fields), n
 
 
-def _stamps(nanos: np.ndarray) -> list[pd.Timestamp]:
-    """UTC Timestamps of window bounds, boxed once per distinct bound."""
+def _stamps(start_nanos: np.ndarray, end_nanos: np.ndarray) -> tuple[list[Any], list[Any]]:
+    """UTC Timestamps of the windows' bounds, boxed once per distinct window start."""
     stamps = _STAMPS
-    values = nanos.tolist()
-    fresh = [value for value in dict.fromkeys(values) if value not in stamps]
-    if fresh:
-        if len(stamps) + len(fresh) > STAMP_CACHE:
-            stamps.clear()
-            fresh = list(dict.fromkeys(values))
-        for value in fresh:
-            stamps[value] = pd.Timestamp(value, tz="UTC")
-    return list(map(stamps.__getitem__, values))
+    distinct, first = np.unique(start_nanos, return_index=True)
+    if len(stamps) + 2 * len(distinct) > STAMP_CACHE:
+        stamps.clear()
+    for start, end in zip(distinct.tolist(), end_nanos[first].tolist(), strict=True):
+        if start not in stamps:
+            stamps[start] = pd.Timestamp(start, tz="UTC")
+        if end not in stamps:
+            stamps[end] = pd.Timestamp(end, tz="UTC")
+    get = stamps.__getitem__
+    return list(map(get, start_nanos.tolist())), list(map(get, end_nanos.tolist()))

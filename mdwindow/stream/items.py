@@ -38,7 +38,7 @@ from mdwindow.core.times import to_utc, utc_array
 from mdwindow.stream.frames import window_frames
 from mdwindow.stream.held import HeldItems, as_object_array
 from mdwindow.stream.keys import KeyTable
-from mdwindow.stream.options import KEY_COLUMN, TIME_COLUMN
+from mdwindow.stream.options import KEY_COLUMN, TIME_COLUMN, in_stream_terms
 from mdwindow.stream.partition import KeyTags
 from mdwindow.stream.records import LateItem, RejectedItem, WindowFrame
 from mdwindow.stream.times import event_nanos, nanos_of
@@ -207,7 +207,11 @@ class ItemWindower(Generic[T]):
         if self._get_key is not None:
             # The first-seen object of each key: equal keys, far fewer objects to read.
             columns[KEY_COLUMN] = self._keys.column(codes)
-        output, self._state = process_chunk(self._cfg, self._state, pd.DataFrame(columns))
+        try:
+            output, self._state = process_chunk(self._cfg, self._state, pd.DataFrame(columns))
+        except (TypeError, ValueError) as error:
+            # Refused keys, say: named as the engine's key column, which is get_key here.
+            raise in_stream_terms(error) from None
 
         trace = resolve(output.trace)
         status = _rule_codes(trace["status"])[:n]

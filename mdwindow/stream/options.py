@@ -16,7 +16,7 @@ from typing import Any
 from mdwindow.core.options import WatermarkPolicy, WindowOptions
 from mdwindow.stream.partition import PartitioningSpec
 
-__all__ = ["KEY_COLUMN", "TIME_COLUMN", "stream_window_options"]
+__all__ = ["KEY_COLUMN", "TIME_COLUMN", "in_stream_terms", "stream_window_options"]
 
 #: Column names of the frame the stream hands to the engine.
 TIME_COLUMN = "ts"

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from mdwindow import cli, partition_balance, tumbling_windows
+from mdwindow import TumblingWindowSpec, cli, partition_balance, tumbling_windows
+from mdwindow.cli.demo import load_sample
 from mdwindow.synth import generate_ticks
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -181,7 +184,7 @@ def test_window_options_reach_the_engine(
 
     expected = tumbling_windows(
         pd.read_parquet(ticks_file),
-        cli.TumblingWindowSpec("10s", offset="3s", emit_partial=True),
+        TumblingWindowSpec("10s", offset="3s", emit_partial=True),
         lag="500ms",
         allowed_lateness="2s",
         scope="partition",
@@ -275,6 +278,115 @@ def test_report_writes_one_self_contained_html_file(tmp_path: Path) -> None:
     assert f"{dropped:,}" in page
 
 
+class Tables(HTMLParser):
+    """The cells of each table of a page, by table id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self._table = self.tables.setdefault(dict(attrs).get("id", ""), [])
+        elif tag == "tr" and self._table is not None:
+            self._table.append([])
+        elif tag in ("td", "th") and self._table is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self._table[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_report_honours_every_window_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticks = read_csv_ticks(SMALL_CSV).rename(columns={"price": "px", "size": "qty"})
+    source = tmp_path / "renamed.parquet"
+    ticks.to_parquet(source)
+    out = tmp_path / "report.html"
+    flags = [
+        *("--size", "5s", "--lag", "1s", "--scope", "key", "--arrival-time", "recv_ts"),
+        *("--agg", "ohlcv", "--emit", "updates", "--price-column", "px", "--size-column", "qty"),
+    ]
+    assert cli.main(["report", str(source), *flags, "--out", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+
+    page = Tables()
+    page.feed(out.read_text(encoding="utf-8"))
+    parameters = dict(page.tables["parameters"])
+    assert parameters["aggregates"] == "count, open, high, low, close, volume, vwap"
+    assert parameters["price column"] == "px"
+    assert parameters["size column"] == "qty"
+    assert parameters["emit"] == "updates"
+    header, *rows = page.tables["windows"]
+    expected = tumbling_windows(
+        ticks, "5s", lag="1s", scope="key", arrival_time="recv_ts",
+        agg="ohlcv", emit="updates", price="px", size="qty",
+    ).windows.head(len(rows))  # fmt: skip
+    assert header == list(expected.columns)
+    for column in ("open", "volume", "vwap"):
+        assert column in header
+    shown = {name: [row[header.index(name)] for row in rows] for name in header}
+    assert shown["timing"] == expected["timing"].astype(str).tolist()
+    assert shown["count"] == expected["count"].astype(str).tolist()
+    assert [float(v) for v in shown["high"]] == pytest.approx(expected["high"].tolist())
+
+
+def test_report_refuses_a_column_that_only_the_aggregates_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["report", str(SMALL_CSV), "--size", "5s", "--agg", "ohlcv", "--price-column", "px"]
+    assert cli.main([*args, "--out", str(tmp_path / "r.html")]) == 2
+    assert_one_line_error(capsys.readouterr().err, "column 'px' (--price-column)")
+
+
+@pytest.mark.parametrize(
+    ("flag", "text"), [("--size", "5"), ("--lag", "2"), ("--lateness", "1.5"), ("--offset", "-3")]
+)
+def test_duration_without_a_unit_is_refused(
+    flag: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["window", str(SMALL_CSV), "--size", "5s", "--out", str(tmp_path / "w.csv")]
+    args += [flag, text]
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_line_error(
+        captured.err,
+        f"argument {flag}: cannot read {text!r} as a duration: a number needs a unit; "
+        "use e.g. '5s', '250ms', '1min'",
+    )
+    assert not (tmp_path / "w.csv").exists()
+
+
+def test_zero_needs_no_unit() -> None:
+    args = cli.build_parser().parse_args(
+        ["window", "t.csv", "--size", "5s", "--lag", "0", "--out", "w.csv"]
+    )
+    assert args.lag == 0
+
+
+def test_window_help_shows_the_defaults_of_the_options_record(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["window", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert re.search(r"--scope \{global,key,partition\} .*\(default global\)", text)
+    assert re.search(r"--emit \{final,updates\} 'final': .*\(default final\)", text)
+    assert "--lag LAG watermark lag (default 0s)" in text
+    assert "--agg {count,ohlcv} aggregates: count only, or OHLCV and vwap (default count)" in text
+
+
 def test_report_refuses_a_non_html_output(tmp_path: Path) -> None:
     assert (
         cli.main(["report", str(SMALL_CSV), "--size", "5s", "--out", str(tmp_path / "r.txt")]) == 2
@@ -293,7 +405,7 @@ def test_demo_sample_arguments_are_those_of_make_samples() -> None:
 def test_demo_generates_the_sample_when_the_file_is_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ticks, source = cli._load_sample(tmp_path / "missing.parquet")
+    ticks, source = load_sample(tmp_path / "missing.parquet")
     pd.testing.assert_frame_equal(ticks, pd.read_parquet(SAMPLE))
     assert "generated" in source
     assert "generate_ticks(n=300000" in capsys.readouterr().err
@@ -330,7 +442,8 @@ MORE_ERRORS = {
         ["window", "ticks.csv", *GOOD, "--late-out", "w.parquet"],
         "name the same file",
     ),
-    "zero size": (["window", "ticks.csv", "--size", "0s", "--out", "w.csv"], "duration > 0"),
+    # The options record refuses it; the message names the flag.
+    "zero size": (["window", "ticks.csv", "--size", "0s", "--out", "w.csv"], "--size: got 0"),
     "bad scope": (["window", "ticks.csv", *GOOD, "--scope", "venue"], "invalid choice"),
     "partition scope": (["window", "ticks.csv", *GOOD, "--scope", "partition"], "--partitions"),
     "idle global": (["window", "ticks.csv", *GOOD, "--idle-timeout", "1s"], "--idle-timeout"),

@@ -10,7 +10,6 @@ and every check, and its errors are shown with the flag that set the option.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -60,8 +59,7 @@ AGGREGATES: dict[str, str | None] = {"count": None, "ohlcv": "ohlcv"}
 #: An option named at the start of an error of the options record, and its flag.
 #: "size" there is the window size: the size column, always text here, is never refused.
 _ERROR_FLAGS = {**FLAGS, "size": "--size"}
-_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
-_FORMS = "use e.g. '5s', '250ms', '1min'"
+_FORMS = "use a number with a unit, e.g. '5s', '250ms', '1min'"
 
 
 class CliError(Exception):
@@ -86,29 +84,21 @@ def one_line(exc: BaseException) -> str:
 # Argument types: text to the value the library takes, nothing more
 
 
-def duration(text: str) -> str | int | float:
-    """argparse type: a duration the library accepts.
+def duration(text: str) -> str:
+    """argparse type: a duration the library accepts, as given (``to_nanos`` decides).
 
-    A number is read as a number, so that the library's rule for bare
-    numbers applies on the command line as in Python: ``0`` is zero, any
-    other number has no unit and is refused.
+    A bare number has no unit and is refused, as in Python (zero aside).
 
     Examples
     --------
-    >>> duration("250ms"), duration("0")
-    ('250ms', 0)
+    >>> duration("250ms")
+    '250ms'
     """
-    value: str | int | float = text
-    if _NUMBER.fullmatch(text):
-        value = float(text) if any(c in text for c in ".eE") else int(text)
     try:
-        to_nanos(value, "duration")
+        to_nanos(text, "duration")
     except (TypeError, ValueError):
-        why = ": a number needs a unit" if not isinstance(value, str) else ""
-        raise argparse.ArgumentTypeError(
-            f"cannot read {text!r} as a duration{why}; {_FORMS}"
-        ) from None
-    return value
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a duration; {_FORMS}") from None
+    return text
 
 
 def positive_int(text: str) -> int:

@@ -89,10 +89,13 @@ def parameters_section(cfg: WindowOptions) -> str:
         ("event-time column", cfg.time + (f" ({cfg.time_unit})" if cfg.time_unit else "")),
         ("key column", cfg.key if cfg.key is not None else "- (one stream)"),
         ("arrival order", f"column {cfg.arrival_time}" if cfg.arrival_time else "row order"),
-        ("partitions", "-" if cfg.partitions is None else f"{cfg.partitions} ({cfg.hash})"),
+        (
+            "partitions",
+            "-" if cfg.partitions is None else f"{cfg.partitions} ({cfg.hash}, seed {cfg.seed})",
+        ),
         *_aggregate_rows(cfg.plan),
         ("emit", cfg.emit),
-        ("windows still open at the end", "emitted" if spec.emit_partial else "pending"),
+        ("windows still open at the end", "emitted (partial)" if spec.emit_partial else "pending"),
     ]
     return "<h2>Parameters</h2>" + table_html(rows, "parameters")
 

@@ -120,6 +120,9 @@ class ItemWindower(Generic[T]):
         self._waiting_nanos: list[np.ndarray] = []
         self._waiting_out_of_range: list[np.ndarray] = []
         self._waiting_codes: list[np.ndarray] = []
+        # The trace's status dtype, and its codes as the rules' codes (None: the same).
+        self._status_dtype: Any = None
+        self._rule_of_code: np.ndarray | None = None
 
     @property
     def waiting(self) -> int:
@@ -214,7 +217,7 @@ class ItemWindower(Generic[T]):
             raise in_stream_terms(error) from None
 
         trace = resolve(output.trace)
-        status = _rule_codes(trace["status"])[:n]
+        status = self._rule_codes(trace["status"])[:n]
         accepted = (status == ON_TIME) | (status == LATE)
         tally = np.bincount(status, minlength=len(STATUS_NAMES))
         counts = self.counts
@@ -288,6 +291,21 @@ class ItemWindower(Generic[T]):
             if position < n
         ]
 
+    def _rule_codes(self, status: pd.Series) -> np.ndarray:
+        """The status of each row of a trace as the rules' codes (``ON_TIME`` ... ``REJECTED``)."""
+        values = status.array
+        codes = np.asarray(values.codes, dtype=np.int64)
+        if values.dtype is not self._status_dtype:
+            # The trace's categories (one dtype object for every push), read once.
+            names = values.categories.tolist()
+            self._status_dtype = values.dtype
+            self._rule_of_code = (
+                None
+                if tuple(names) == STATUS_NAMES
+                else np.array([STATUS_NAMES.index(name) for name in names], np.int64)
+            )
+        return codes if self._rule_of_code is None else self._rule_of_code[codes]
+
     # -- the engine's state -----------------------------------------------------
 
     @property
@@ -307,12 +325,3 @@ class ItemWindower(Generic[T]):
         return pd.Series(
             stamps, index=pd.RangeIndex(len(stamps), name="partition"), name="watermark"
         )
-
-
-def _rule_codes(status: pd.Series) -> np.ndarray:
-    """The status of each row of a trace as the rules' codes (``ON_TIME`` ... ``REJECTED``)."""
-    categories = tuple(status.cat.categories)
-    codes = np.asarray(status.array.codes, dtype=np.int64)
-    if categories == STATUS_NAMES:
-        return codes
-    return np.array([STATUS_NAMES.index(name) for name in categories], np.int64)[codes]

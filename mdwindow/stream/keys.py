@@ -29,7 +29,8 @@ class KeyTable:
     """Codes ``0, 1, ...`` for distinct keys in order of first sight; -1 for a missing key.
 
     Keys are told apart as a dict tells them apart (``1``, ``1.0`` and ``True``
-    are one key), as ``pd.factorize`` does for the engine.
+    are one key, with the code of whichever came first); the engine then
+    refuses a push whose keys are of several types.
 
     Examples
     --------

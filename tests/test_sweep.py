@@ -119,6 +119,36 @@ def test_sweep_equals_separate_runs(ticks, opts, lags, latenesses):
     assert_sweep_matches(ticks, spec, lags, latenesses, **opts)
 
 
+@given(
+    ticks=tick_frames(),
+    scope=st.sampled_from(["key", "partition"]),
+    idle=st.sampled_from(["0s", "500ms", "1s", "2s", "5s"]),
+    arrival=st.sampled_from([None, "recv"]),
+    lags=st.lists(st.sampled_from(DURATIONS), min_size=1, max_size=3, unique=True),
+    latenesses=st.lists(st.sampled_from(DURATIONS), min_size=1, max_size=2, unique=True),
+    ways=st.sampled_from(["table", "search", "sorted"]),
+)
+def test_sweep_with_idle_timeout_equals_separate_runs(
+    ticks, scope, idle, arrival, lags, latenesses, ways
+):
+    # A quiet key's windows close when the global maximum (less the timeout) reaches
+    # them: by a row of another key. Each way of finding windows and closing rows.
+    import mdwindow.core.grid.closing as closing
+    import mdwindow.core.grid.windows as windows
+
+    with pytest.MonkeyPatch.context() as patch:
+        if ways != "table":
+            patch.setattr(closing, "CLOSING_TABLE_PER_WINDOW", 0)
+            patch.setattr(closing, "MIN_CLOSING_TABLE", 0)
+        if ways == "sorted":
+            patch.setattr(windows, "DENSE_SLOTS_PER_ROW", 0)
+            patch.setattr(windows, "MIN_DENSE_SLOTS", 0)
+        assert_sweep_matches(
+            ticks, "2s", lags, latenesses, scope=scope, idle_timeout=idle, partitions=2,
+            arrival_time=arrival,
+        )  # fmt: skip
+
+
 @settings(max_examples=50)
 @given(
     ticks=tick_frames(allow_invalid=False),

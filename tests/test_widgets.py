@@ -263,10 +263,12 @@ GRID_LAGS = ["0s", "500ms", "1s", "2s", "3s"]
 GRID_LATENESS = ["0s", "1s", "2500ms", "4s"]
 
 
-def _scan(ticks, size, offset, scope, arrival, partitions=3, emit_partial=False):
+def _scan(ticks, size, offset, scope, arrival, partitions=3, emit_partial=False, idle=None):
     options = {"time": "ts", "key": "symbol", "arrival_time": arrival, "time_unit": None}
     spec = TumblingWindowSpec(size, offset=offset, emit_partial=emit_partial)
-    cfg = WindowOptions.build(spec, scope=scope, partitions=partitions, **options)
+    cfg = WindowOptions.build(
+        spec, scope=scope, partitions=partitions, idle_timeout=idle, **options
+    )
     columns = TickColumns.of(cfg, ticks)
     scan = scan_rows(
         columns, cfg, [pd.Timedelta(v).value for v in GRID_LAGS],
@@ -275,13 +277,22 @@ def _scan(ticks, size, offset, scope, arrival, partitions=3, emit_partial=False)
     return spec, columns, read_grid(scan), scan
 
 
-def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit_partial):
-    spec, columns, grid, scan = _scan(
-        ticks, size, offset, scope, arrival, emit_partial=emit_partial
-    )
+def _assert_grid_like_sweep_and_engine(
+    ticks, size, offset, scope, arrival, emit_partial, ways=(), idle=None
+):
+    """The grid read off a scan, the ways of finding windows and closing steps named in
+    ``ways`` (module, limit) turned off, equals ``sweep`` (which takes them as they
+    come) and, at one point, ``tumbling_windows``; the scan's rows equal a scan of
+    each watermark's rows alone."""
+    with pytest.MonkeyPatch.context() as patch:
+        for module, limit in ways:
+            patch.setattr(module, limit, 0)
+        spec, columns, grid, scan = _scan(
+            ticks, size, offset, scope, arrival, emit_partial=emit_partial, idle=idle
+        )
     expected = sweep(
         ticks, spec, lags=GRID_LAGS, lateness=GRID_LATENESS, scope=scope, partitions=3,
-        arrival_time=arrival,
+        arrival_time=arrival, idle_timeout=idle,
     )  # fmt: skip
     pd.testing.assert_frame_equal(grid, expected)
     assert grid.attrs == expected.attrs
@@ -289,7 +300,7 @@ def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit
     point = grid.iloc[len(grid) // 2 + 1]
     result = tumbling_windows(
         ticks, spec, lag=point["lag"], allowed_lateness=point["lateness"], scope=scope,
-        partitions=3, arrival_time=arrival,
+        partitions=3, arrival_time=arrival, idle_timeout=idle,
     )  # fmt: skip
     summary = result.summary()
     assert [int(point[c]) for c in ("on_time", "late_accepted", "dropped", "rejected")] == [
@@ -299,6 +310,8 @@ def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit
         len(result.windows),
         len(result.pending),
     )
+    if idle is not None:
+        return  # the rows of one watermark alone know nothing of the others' maximum
     # The rows of every watermark group, sliced from the scan, are those the plot judges.
     for symbol in ticks["symbol"].dropna().unique():
         positions = columns.rows_sharing_watermark(symbol, scope)
@@ -321,14 +334,19 @@ def _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit
 def test_first_visit_grid_matches_sweep_and_tumbling_windows(
     ticks, size, offset, scope, arrival, emit_partial, dense, table
 ):
-    with pytest.MonkeyPatch.context() as patch:
-        if not dense:  # windows gathered by sorting, as for very sparse keys
-            patch.setattr(grid_windows, "DENSE_SLOTS_PER_ROW", 0)
-            patch.setattr(grid_windows, "MIN_DENSE_SLOTS", 0)
-        if not table:  # closing steps searched per window and total, as for sparse ends
-            patch.setattr(grid_closing, "CLOSING_TABLE_PER_WINDOW", 0)
-            patch.setattr(grid_closing, "MIN_CLOSING_TABLE", 0)
-        _assert_grid_like_sweep_and_engine(ticks, size, offset, scope, arrival, emit_partial)
+    _assert_grid_like_sweep_and_engine(
+        ticks, size, offset, scope, arrival, emit_partial, _ways(dense, table)
+    )
+
+
+def _ways(dense: bool, table: bool) -> list[tuple[object, str]]:
+    """The limits to lower to 0 so that the grid takes the other ways."""
+    ways = []
+    if not dense:  # windows gathered by sorting, as for very sparse keys
+        ways += [(grid_windows, "DENSE_SLOTS_PER_ROW"), (grid_windows, "MIN_DENSE_SLOTS")]
+    if not table:  # closing steps searched per window and total, as for sparse ends
+        ways += [(grid_closing, "CLOSING_TABLE_PER_WINDOW"), (grid_closing, "MIN_CLOSING_TABLE")]
+    return ways
 
 
 @pytest.mark.parametrize("scope", ["global", "key", "partition"])
@@ -404,6 +422,153 @@ def test_first_visit_and_revisit_draw_the_same_image(tuner):
     tuner.set(size="1s", scope="global", lag="2s")
     tuner.set(size="10s", scope="partition", lag="500ms")
     assert tuner.image.value == first
+
+
+# -- idle timeout: scopes "key" and "partition" against the engine -----------------
+
+from mdwindow.core.grid import TunerGrids  # noqa: E402
+
+IDLE_TIMEOUTS = ["0s", "1s", "2s", "5s"]
+
+
+def _assert_idle_judged_like_the_engine(
+    ticks, symbol, size, offset, lag, lateness, scope, idle, arrival
+):
+    """With an idle timeout, the rows sharing ``symbol``'s watermark (sliced from the scan
+    of every row, as the tuner takes them) are judged as ``tumbling_windows`` on every
+    row judges them: status, watermarks, ``late_by``; the symbol's emissions are shown
+    at the first of these rows by which the engine had emitted them; and the counts
+    of the tuner's grid point are the run's."""
+    spec = TumblingWindowSpec(size, offset=offset)
+    options = {"scope": scope, "idle_timeout": idle, "partitions": 3, "arrival_time": arrival}
+    expected = tumbling_windows(ticks, spec, lag=lag, allowed_lateness=lateness, **options)
+    cfg = WindowOptions.build(spec, lag=lag, allowed_lateness=lateness, **options)
+    lag_ns, lateness_ns = cfg.policy.lag_ns, cfg.policy.lateness_ns
+    grids = TunerGrids(ticks, cfg, sorted({0, lag_ns, 2 * 10**9}), sorted({lateness_ns, 10**9}))
+    rows = grids.rows(cfg, symbol)
+    judged = judge(rows, lag_ns, lateness_ns)
+
+    positions = grids.columns.rows_sharing_watermark(symbol, scope)
+    trace = expected.trace.sort_values("arrival").iloc[positions]
+    assert np.array(STATUS_NAMES)[judged.status].tolist() == trace["status"].astype(str).tolist()
+    for name in ("watermark_before", "watermark_after"):
+        np.testing.assert_array_equal(getattr(judged, name), event_times(trace, name, None)[0])
+    dropped = np.flatnonzero(judged.status == STATUS_NAMES.index("dropped"))
+    late = expected.late[expected.late["arrival"].isin(positions).to_numpy()]
+    np.testing.assert_array_equal(positions[dropped], late["arrival"].to_numpy())
+    np.testing.assert_array_equal(
+        judged.late_by[dropped], late["late_by"].to_numpy().view(np.int64)
+    )
+    emit_row, emit_end = judged.emissions(rows, grids.columns.code_of(symbol))
+    windows = expected.windows
+    mine = windows[(windows["symbol"] == symbol).to_numpy() & (windows["emit_row"] < len(ticks))]
+    shown_at = np.searchsorted(positions, mine["emit_row"].to_numpy(), side="left")
+    shown = shown_at < len(positions)
+    assert sorted(zip(emit_row.tolist(), emit_end.tolist(), strict=True)) == sorted(
+        zip(
+            shown_at[shown].tolist(),
+            event_times(mine, "window_end", None)[0][shown].tolist(),
+            strict=True,
+        )
+    )
+    point = grids.point(cfg)
+    assert {k: point[k] for k in _summary_of(expected)} == _summary_of(expected)
+    assert point["incomplete_windows"] == len(
+        expected.late[["symbol", "window_start"]].drop_duplicates()
+    )
+
+
+@given(
+    ticks=tick_frames(),
+    size=st.sampled_from(["1s", "2s", "3s"]),
+    offset=st.sampled_from(["0s", "1s", "1500ms"]),
+    lag=st.sampled_from(["0s", "1s", "2s", "3s"]),
+    lateness=st.sampled_from(["0s", "1s", "2s", "4s"]),
+    scope=st.sampled_from(["key", "partition"]),
+    idle=st.sampled_from(IDLE_TIMEOUTS),
+    arrival=st.sampled_from([None, "recv"]),
+    pick=st.integers(0, 3),
+)
+def test_idle_timeout_rows_and_point_match_tumbling_windows(
+    ticks, size, offset, lag, lateness, scope, idle, arrival, pick
+):
+    keys = ticks["symbol"].dropna().unique()
+    if len(keys) == 0:
+        return
+    symbol = keys[pick % len(keys)]
+    _assert_idle_judged_like_the_engine(
+        ticks, symbol, size, offset, lag, lateness, scope, idle, arrival
+    )
+
+
+@given(
+    ticks=tick_frames(),
+    size=st.sampled_from(["1s", "2s", "3s"]),
+    offset=st.sampled_from(["0s", "1500ms"]),
+    scope=st.sampled_from(["key", "partition"]),
+    idle=st.sampled_from(IDLE_TIMEOUTS),
+    arrival=st.sampled_from([None, "recv"]),
+    emit_partial=st.booleans(),
+    dense=st.booleans(),
+    table=st.booleans(),
+)
+def test_idle_timeout_grid_matches_sweep_and_tumbling_windows(
+    ticks, size, offset, scope, idle, arrival, emit_partial, dense, table
+):
+    _assert_grid_like_sweep_and_engine(
+        ticks, size, offset, scope, arrival, emit_partial, _ways(dense, table), idle=idle
+    )
+
+
+@pytest.mark.parametrize("scope", ["key", "partition"])
+@pytest.mark.parametrize("idle", ["0s", "500ms", "3s"])
+def test_idle_timeout_on_ticks_matches_tumbling_windows(ticks, scope, idle):
+    # The lagging symbol is the one an idle timeout changes most.
+    quiet = ticks["symbol"].value_counts().index[-1]
+    for symbol in (ticks["symbol"].iloc[0], quiet):
+        _assert_idle_judged_like_the_engine(
+            ticks, symbol, "5s", "0s", "500ms", "250ms", scope, idle, "recv_ts"
+        )
+
+
+def test_tuner_with_idle_timeout_counts_like_tumbling_windows(ticks):
+    tuner = WatermarkTuner(
+        ticks, "5s", lag="500ms", scope="key", idle_timeout="500ms", partitions=8
+    )
+    for scope in ("key", "partition"):
+        tuner.set(scope=scope)
+        expected = tumbling_windows(
+            ticks, "5s", lag="500ms", scope=scope, idle_timeout="500ms", partitions=8
+        )
+        assert tuner.policy.idle_timeout == pd.Timedelta("500ms")
+        assert {k: tuner.summary[k] for k in _summary_of(expected)} == _summary_of(expected)
+        pd.testing.assert_frame_equal(tuner.result.windows, expected.windows)
+        assert "idle 500ms" in tuner.figure.axes[0].get_title()
+    plain = tumbling_windows(ticks, "5s", lag="500ms", scope="key", partitions=8)
+    assert tuner.summary["dropped"] != plain.summary()["dropped"]  # the timeout matters here
+    # A global watermark has no idle keys: the timeout waits for the next per-key scope.
+    tuner.set(scope="global")
+    assert tuner.message == "" and tuner.policy.idle_timeout is None
+    assert "idle" not in tuner.figure.axes[0].get_title()
+    expected = tumbling_windows(ticks, "5s", lag="500ms", partitions=8)
+    assert {k: tuner.summary[k] for k in _summary_of(expected)} == _summary_of(expected)
+    assert "idle_timeout" not in repr(tuner)
+    tuner.set(scope="key")
+    assert "idle_timeout=500ms" in repr(tuner)
+
+
+def test_tuner_options_are_the_records(ticks):
+    # Options with tumbling_windows' names and defaults; the tuner has no use for some.
+    tuner = tune(ticks, "5s")
+    assert (tuner.policy.lag, tuner.policy.allowed_lateness) == (pd.Timedelta(0),) * 2
+    assert tuner.policy.scope == "global" and tuner.policy.idle_timeout is None
+    with pytest.raises(TypeError, match="agg"):
+        tune(ticks, "5s", agg="ohlcv")
+    with pytest.raises(ValueError, match="idle_timeout: only applies"):
+        tune(ticks, "5s", idle_timeout="1s")
+    # Without partitions the partition scope says what it needs.
+    tuner.set(scope="partition")
+    assert "partitions" in tuner.message and tuner.summary == {}
 
 
 # -- exact numbers and pixels from the fast paths ---------------------------------

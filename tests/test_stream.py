@@ -1006,23 +1006,17 @@ def test_items_put_on_a_partition_by_hand_are_windowed_too():
     assert window_rows(pending) == batch_rows(frame, batch, batch.pending)
 
 
-def test_keys_of_several_types_are_windowed_as_batch_does():
-    # Ints, floats, text and tuples side by side; ("A", 1) stays one key.
+def test_keys_of_several_types_are_refused_as_batch_refuses_them():
+    # One type of key per run, in every mode: a key's identity and partition
+    # then depend on that key alone (docs/semantics.md, "Keys").
     keys = [1, "1", ("A", 1), "A", 2.5, ("A", 2)]
     items = ticks([(SECOND * i // 2, keys[i % len(keys)]) for i in range(60)])
     frame = as_frame(items, [item["ts"] for item in items])
     policy = WatermarkPolicy(lag="1s")
-    for partitions in (1, 3):
-        spec = PartitioningSpec(partitions=partitions)
-        results = per_partition_windows(items, spec, "2s", policy)
-        batch = tumbling_windows(
-            frame, "2s", lag="1s", scope="partition", partitions=partitions, emit="final"
-        )
-        for partition, (windows, pending) in enumerate(results):
-            mine = batch.windows[batch.windows["partition"] == partition]
-            assert window_rows(windows) == batch_rows(frame, batch, mine)
-            still_open = batch.pending[batch.pending["partition"] == partition]
-            assert window_rows(pending) == batch_rows(frame, batch, still_open)
+    with pytest.raises(TypeError, match="keys of mixed"):
+        tumbling_windows(frame, "2s", lag="1s", scope="partition", partitions=3)
+    with pytest.raises(TypeError, match="keys of mixed|keys in this chunk"):
+        per_partition_windows(items, PartitioningSpec(partitions=1), "2s", policy)
 
 
 def test_windows_far_apart_on_a_fine_grid():

@@ -41,6 +41,7 @@ from mdwindow.core.hashing import (
     partition_ids_for_uniques,
     partitions_of,
 )
+from mdwindow.core.keys import KEY_KINDS, is_missing_key, key_kind
 
 __all__ = [
     "DEFAULT_PARTITIONS",
@@ -85,6 +86,22 @@ def _codes_and_uniques(keys: Any) -> tuple[np.ndarray, Any]:
         # The codes already number the distinct keys, so factorizing again
         # would only cost time. Unused categories get hashed too, harmlessly.
         return values.codes, values.categories
+    mixed = getattr(values, "dtype", None) == np.dtype(object) and key_kind(values) not in (
+        *KEY_KINDS,
+        "empty",
+    )
+    if mixed:
+        # Keys of several types: factorizing would make 1, 1.0 and True one
+        # key, hashed as whichever came first. Tagged with their type, each
+        # key is its own, and its partition depends on that key alone.
+        tagged = np.fromiter(
+            (None if is_missing_key(v) else (type(v), v) for v in values),
+            dtype=object,
+            count=len(values),
+        )
+        codes, pairs = pd.factorize(tagged, use_na_sentinel=True)
+        uniques = np.fromiter((pair[1] for pair in pairs), dtype=object, count=len(pairs))
+        return codes, uniques
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes, uniques
 

@@ -168,3 +168,15 @@ def test_the_key_keeps_its_dtype_through_a_checkpoint(dtype):
     got = restored.flush().pending
     assert got["symbol"].dtype == expected["symbol"].dtype
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_keys_partition_depends_on_that_key_alone():
+    from mdwindow import partition_ids
+
+    alone = {
+        repr(k): int(partition_ids(pd.Series([k], dtype=object), 4)[0])
+        for k in (1, 1.0, True, "1")
+    }
+    for together in ([1.0, True], [True, 1.0, 1], [1, "1", 1.0, True]):
+        got = partition_ids(pd.Series(together, dtype=object), 4).tolist()
+        assert got == [alone[repr(k)] for k in together]

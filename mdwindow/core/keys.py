@@ -90,6 +90,11 @@ KEY_KINDS = ("string", "bytes", "integer", "floating", "boolean", "decimal",
              "datetime", "datetime64", "date", "timedelta", "timedelta64", "period")  # fmt: skip
 
 
+def is_missing_key(key: Any) -> bool:
+    """Whether ``key`` is a missing value (None, NaN, NaT, pd.NA), which rejects its row."""
+    return bool(pd.api.types.is_scalar(key) and pd.isna(key))
+
+
 def key_kind(values: Any) -> str:
     """The kind of a key column's values: one of :data:`KEY_KINDS`, ``"empty"``, or another."""
     if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):

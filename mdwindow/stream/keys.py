@@ -14,15 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mdwindow.core.keys import is_missing_key
+
 __all__ = ["KeyTable", "is_missing_key"]
 
 # What pandas infers for a column of str objects.
 _STR = pd.Series(["key"]).dtype
-
-
-def is_missing_key(key: Any) -> bool:
-    """Whether ``key`` is a missing value (None, NaN, NaT, pd.NA) that rejects an item."""
-    return bool(pd.api.types.is_scalar(key) and pd.isna(key))
 
 
 class KeyTable:

@@ -9,12 +9,14 @@ scope's own maximum or, with an idle timeout, of the global maximum less
 the timeout (:func:`~mdwindow.core.rules.global_floor`), whichever comes
 first. Its latency is the clock at that row less the window end.
 
-Windows come grouped by scope, by end within a scope; the closing step
-moves forward with the end and with the sum, so each search gallops on
-from the answers before it. When the sums and the window ends take few
-values modulo the window size (they always lie on one grid), the closing
-step of every value is found once, in one walk over the steps, and every
-(window, sum) looks it up.
+A sum at a time: windows come grouped by scope, by end within a scope, so
+the closing step moves forward with the end and each search gallops on
+from the previous window's. Window ends lie on one grid, so ``end + sum``
+takes few values modulo the window size: when they are few enough, the
+closing step of every value is found once, in one walk over the steps,
+and every (window, sum) looks it up. The latencies of one sum are read
+into their quantiles before the next (:mod:`~mdwindow.core.grid.quantiles`),
+so memory stays one latency per window.
 """
 
 from __future__ import annotations
@@ -22,172 +24,150 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from mdwindow.core.grid.quantiles import latency_quantiles
+from mdwindow.core.grid.quantiles import quantiles_of
 from mdwindow.core.grid.search import first_reaching
 from mdwindow.core.rules import INT64_MAX, kept_slack, sat_add
 
 __all__ = [
     "CLOSING_TABLE_PER_WINDOW",
-    "LATENCY_ENTRIES",
     "MIN_CLOSING_TABLE",
     "closing_latencies",
     "load_compiled",
 ]
 
-#: Closing steps are looked up in tables (a slot per scope, window size between
-#: its first window end and its last plus the largest sum, and remainder of a
-#: sum modulo the size) when they have at most this many entries per window (or
-#: at most MIN_CLOSING_TABLE); else searched for each window and sum.
+#: Closing steps are looked up in a table (a slot per window size between a
+#: scope's first window end and its last plus the largest sum, and remainder of a
+#: sum modulo the size) when it has at most this many entries per window (or at
+#: most MIN_CLOSING_TABLE); else searched for each window and sum. The scopes'
+#: steps and the global floor's steps each get a table, or not.
 CLOSING_TABLE_PER_WINDOW = 16
 MIN_CLOSING_TABLE = 1 << 16
-#: Latencies held at once (sums x windows): more sums are taken in turns.
-LATENCY_ENTRIES = 1 << 23
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _earlier(p, hi, step_row, step_clock, q, n_glob, glob_row, glob_clock, none):
-    """``(row, clock)`` of the earlier of a scope step ``p`` and a global step ``q``
-    (each missing at its end); ``none`` when neither exists."""
-    row = none
-    clock = 0
+def _step(p, hi, step_row, step_clock, none):  # pragma: no cover - compiled
+    """``(row, clock)`` of step ``p`` of a scope ending at ``hi``; ``none`` past it."""
     if p < hi:
-        row = step_row[p]
-        clock = step_clock[p]
-    if q < n_glob and glob_row[q] < row:
-        row = glob_row[q]
-        clock = glob_clock[q]
-    return row, clock
+        return step_row[p], step_clock[p]
+    return none, 0
 
 
 @njit(cache=True, nogil=True)
-def _latencies_by_search(
-    w_offsets, w_end, w_min_slack, totals, step_offsets, step_level, step_row, step_clock,
-    glob_level, glob_row, glob_clock, none,
-):  # fmt: skip  # pragma: no cover - compiled
-    """Latencies of the windows that exist and close under each ascending sum.
-
-    Row ``k`` of the result holds ``counts[k]`` latencies in its first columns.
-    """
-    n_totals = totals.shape[0]
-    n_glob = glob_level.shape[0]
-    latency = np.empty((n_totals, w_end.shape[0]), np.int64)
-    counts = np.zeros(n_totals, np.int64)
-    own_at = np.empty(n_totals, np.int64)
-    glob_at = np.empty(n_totals, np.int64)
-    for s in range(w_offsets.shape[0] - 1):
-        hi = step_offsets[s + 1]
-        own_at[:] = step_offsets[s]
-        glob_at[:] = 0
-        for j in range(w_offsets[s], w_offsets[s + 1]):
-            e = w_end[j]
-            # Resume from the later of this sum's answer for the scope's previous
-            # window and the next smaller sum's answer for this window.
-            p = own_at[0]
-            q = glob_at[0]
-            for k in range(n_totals):
-                level = sat_add(e, totals[k])
-                p = first_reaching(step_level, max(p, own_at[k]), hi, level)
-                own_at[k] = p
-                if n_glob:
-                    q = first_reaching(glob_level, max(q, glob_at[k]), n_glob, level)
-                    glob_at[k] = q
-            for k in range(n_totals):
-                if not kept_slack(w_min_slack[j], totals[k]):
-                    continue  # no row kept: the window does not exist
-                row, clock = _earlier(
-                    own_at[k], hi, step_row, step_clock,
-                    glob_at[k], n_glob, glob_row, glob_clock, none,
-                )  # fmt: skip
-                if row == none:
-                    break  # never closes, nor under any larger sum
-                latency[k, counts[k]] = clock - e
-                counts[k] += 1
-    return latency, counts
-
-
-@njit(cache=True, nogil=True)
-def _closing_table(levels, lo, hi, first, slots, remainders, size):  # pragma: no cover
-    """The first step in ``levels[lo:hi]`` that reaches ``first + m * size + r``, for
-    every ``m < slots`` and remainder ``r`` (index ``m * len(remainders) + r``)."""
+def _fill_table(
+    rows, clocks, levels, step_row, step_clock, lo, hi, first, remainders, size, none
+):  # pragma: no cover - compiled
+    """At ``m * len(remainders) + r``: the row and clock of the first step in
+    ``levels[lo:hi]`` that reaches ``first + m * size + remainders[r]``, found in one
+    forward walk."""
     n_rem = remainders.shape[0]
-    table = np.empty(slots * n_rem, np.int64)
     p = lo
-    for m in range(slots):
+    for m in range(rows.shape[0] // n_rem):
         for r in range(n_rem):
             p = first_reaching(levels, p, hi, sat_add(first + m * size, remainders[r]))
-            table[m * n_rem + r] = p
-    return table
+            row, clock = _step(p, hi, step_row, step_clock, none)
+            rows[m * n_rem + r] = row
+            clocks[m * n_rem + r] = clock
 
 
 @njit(cache=True, nogil=True)
-def _latencies_by_table(
-    w_offsets, w_end, w_min_slack, totals, step_offsets, step_level, step_row, step_clock,
-    glob_level, glob_row, glob_clock, none, size,
+def _scope_tables(
+    w_offsets, w_end, step_offsets, step_level, step_row, step_clock, remainders, top_whole,
+    size, none,
 ):  # fmt: skip  # pragma: no cover - compiled
-    """What :func:`_latencies_by_search` returns, for sums ``>= 0`` and window ends on
-    one grid of ``size`` (so they are, SPEC section 3).
+    """The closing table of every scope, one after the other: ``(rows, clocks, the
+    table position of each window's end)``."""
+    n_scope = w_offsets.shape[0] - 1
+    n_rem = remainders.shape[0]
+    offsets = np.zeros(n_scope + 1, np.int64)
+    for s in range(n_scope):
+        if w_offsets[s] < w_offsets[s + 1]:
+            span = (w_end[w_offsets[s + 1] - 1] - w_end[w_offsets[s]]) // size
+            offsets[s + 1] = (span + top_whole + 1) * n_rem
+        offsets[s + 1] += offsets[s]
+    rows = np.empty(offsets[n_scope], np.int64)
+    clocks = np.empty(offsets[n_scope], np.int64)
+    at = np.empty(w_end.shape[0], np.int64)
+    for s in range(n_scope):
+        lo, hi = offsets[s], offsets[s + 1]
+        if lo == hi:
+            continue
+        first = w_end[w_offsets[s]]
+        _fill_table(
+            rows[lo:hi], clocks[lo:hi], step_level, step_row, step_clock, step_offsets[s],
+            step_offsets[s + 1], first, remainders, size, none,
+        )  # fmt: skip
+        for j in range(w_offsets[s], w_offsets[s + 1]):
+            at[j] = lo + (w_end[j] - first) // size * n_rem
+    return rows, clocks, at
 
-    ``end + sum`` then takes few values: ``first end + m * size + r`` with
-    ``r`` one of the sums' remainders modulo ``size``.
+
+@njit(cache=True, nogil=True)
+def _closing_quantiles(
+    w_offsets, w_end, w_min_slack, totals, step_offsets, step_level, step_row, step_clock,
+    glob_level, glob_row, glob_clock, none, own_rows, own_clocks, own_at, glob_rows,
+    glob_clocks, glob_at, lookup, quantiles,
+):  # fmt: skip  # pragma: no cover - compiled
+    """The latency quantiles of the windows that exist and close under each sum, and
+    how many close; NaN quantiles where none does.
+
+    A sum at a time: its windows' latencies gather in one buffer, whose
+    quantiles are read before the next sum. Closing steps come from the
+    tables when given (``own_at`` / ``glob_at`` not empty: a window's
+    entry for sum ``k`` is at its position plus ``lookup[k]``), else from a
+    search that gallops on from the scope's previous window.
     """
     n_totals = totals.shape[0]
     n_glob = glob_level.shape[0]
-    whole = totals // size
-    remainder = totals - whole * size
-    remainders = np.unique(remainder)
-    n_rem = remainders.shape[0]
-    lookup = whole * n_rem + np.searchsorted(remainders, remainder)  # from a window's slot
-    latency = np.empty((n_totals, w_end.shape[0]), np.int64)
-    counts = np.zeros(n_totals, np.int64)
-    glob_first = w_end.min() if w_end.shape[0] else 0
-    glob_table = np.empty(0, np.int64)
-    if n_glob and w_end.shape[0]:
-        slots = (w_end.max() - glob_first) // size + whole[n_totals - 1] + 1
-        glob_table = _closing_table(glob_level, 0, n_glob, glob_first, slots, remainders, size)
-    for s in range(w_offsets.shape[0] - 1):
-        if w_offsets[s] == w_offsets[s + 1]:
-            continue
-        first = w_end[w_offsets[s]]
-        slots = (w_end[w_offsets[s + 1] - 1] - first) // size + whole[n_totals - 1] + 1
-        hi = step_offsets[s + 1]
-        own_table = _closing_table(step_level, step_offsets[s], hi, first, slots, remainders, size)
-        for j in range(w_offsets[s], w_offsets[s + 1]):
-            e = w_end[j]
-            slot = (e - first) // size * n_rem
-            glob_slot = (e - glob_first) // size * n_rem
-            for k in range(n_totals):
-                if not kept_slack(w_min_slack[j], totals[k]):
+    own_by_table = own_at.shape[0] > 0
+    glob_by_table = glob_at.shape[0] > 0
+    values = np.full((n_totals, quantiles.shape[0]), np.nan)
+    closed = np.zeros(n_totals, np.int64)
+    latency = np.empty(w_end.shape[0], np.int64)
+    scratch = np.empty(w_end.shape[0], np.int64)
+    for k in range(n_totals):
+        total = totals[k]
+        n = 0
+        for s in range(w_offsets.shape[0] - 1):
+            p = step_offsets[s]
+            hi = step_offsets[s + 1]
+            q = 0
+            for j in range(w_offsets[s], w_offsets[s + 1]):
+                if not kept_slack(w_min_slack[j], total):
                     continue  # no row kept: the window does not exist
-                q = glob_table[glob_slot + lookup[k]] if n_glob else n_glob
-                row, clock = _earlier(
-                    own_table[slot + lookup[k]], hi, step_row, step_clock,
-                    q, n_glob, glob_row, glob_clock, none,
-                )  # fmt: skip
+                e = w_end[j]
+                if own_by_table:
+                    row = own_rows[own_at[j] + lookup[k]]
+                    clock = own_clocks[own_at[j] + lookup[k]]
+                else:
+                    p = first_reaching(step_level, p, hi, sat_add(e, total))
+                    row, clock = _step(p, hi, step_row, step_clock, none)
+                glob = none
+                glob_time = 0
+                if glob_by_table:
+                    glob = glob_rows[glob_at[j] + lookup[k]]
+                    glob_time = glob_clocks[glob_at[j] + lookup[k]]
+                elif n_glob:
+                    q = first_reaching(glob_level, q, n_glob, sat_add(e, total))
+                    glob, glob_time = _step(q, n_glob, glob_row, glob_clock, none)
+                if glob < row:
+                    row, clock = glob, glob_time
                 if row == none:
-                    break  # never closes, nor under any larger sum
-                latency[k, counts[k]] = clock - e
-                counts[k] += 1
-    return latency, counts
+                    break  # never closes, nor does any later window of the scope
+                latency[n] = clock - e
+                n += 1
+        closed[k] = n
+        if n:
+            quantiles_of(latency, n, quantiles, values[k], scratch)
+    return values, closed
 
 
-def _table_fits(
-    w_offsets: np.ndarray, w_end: np.ndarray, totals: np.ndarray, size: int, idle: bool
-) -> bool:
-    """Whether :func:`_latencies_by_table` applies and its tables stay small."""
-    if len(w_end) == 0 or len(totals) == 0 or totals[0] < 0:
-        return False
+def _table_slots(w_offsets: np.ndarray, w_end: np.ndarray, largest: int, size: int) -> int:
+    """Slots of the scopes' closing tables, per remainder (Python integers: no wrapping)."""
     starts, stops = w_offsets[:-1], w_offsets[1:]
     used = starts < stops
-    first = w_end[starts[used]].astype(object)  # Python integers: no wrapping around
+    first = w_end[starts[used]].astype(object)
     last = w_end[stops[used] - 1].astype(object)
-    largest = int(totals[-1])
-    if max(last) + largest + size > INT64_MAX:
-        return False
-    remainders = len({int(t) % size for t in totals})
-    slots = int(sum((last - first) // size + largest // size + 1))
-    if idle:
-        slots += (int(w_end.max()) - int(w_end.min())) // size + largest // size + 1
-    return slots * remainders <= max(CLOSING_TABLE_PER_WINDOW * len(w_end), MIN_CLOSING_TABLE)
+    return int(sum((last - first) // size + largest // size + 1))
 
 
 def closing_latencies(
@@ -210,32 +190,45 @@ def closing_latencies(
     is past every row. Quantiles are NaN where no window closed.
     """
     total_array = np.array(totals, np.int64)
-    wanted = np.array(quantiles, np.float64)
-    idle = len(glob_steps[0]) > 0
-    if _table_fits(w_offsets, w_end, total_array, size, idle):
-        find = _latencies_by_table
-        extra: tuple[int, ...] = (none, size)
-    else:
-        find = _latencies_by_search
-        extra = (none,)
-    values, closed = [], []
-    per_turn = max(1, LATENCY_ENTRIES // max(len(w_end), 1))
-    for begin in range(0, len(total_array), per_turn):
-        part = total_array[begin : begin + per_turn]
-        latency, counts = find(w_offsets, w_end, w_min_slack, part, *steps, *glob_steps, *extra)
-        values.append(latency_quantiles(latency, counts, wanted))
-        closed.append(counts)
-    return np.concatenate(values), np.concatenate(closed)
+    # A window's entry for a sum: whole sizes past its own, at the sum's remainder.
+    whole = total_array // size
+    remainder = total_array - whole * size
+    remainders = np.unique(remainder)
+    lookup = whole * len(remainders) + np.searchsorted(remainders, remainder)
+    empty = np.empty(0, np.int64)
+    own, glob = (empty, empty, empty), (empty, empty, empty)
+    if len(w_end) and len(total_array):
+        largest = int(total_array[-1])
+        limit = max(CLOSING_TABLE_PER_WINDOW * len(w_end), MIN_CLOSING_TABLE)
+        # Table slots hold window ends plus sums: they must not wrap around.
+        if int(w_end.max()) + largest + size <= INT64_MAX:
+            if _table_slots(w_offsets, w_end, largest, size) * len(remainders) <= limit:
+                own = _scope_tables(
+                    w_offsets, w_end, *steps, remainders, largest // size, size, none
+                )
+            # The global floor's steps serve every scope: one table over all ends.
+            order = np.argsort(w_end, kind="stable")
+            all_ends = np.array([0, len(w_end)], np.int64)
+            if len(glob_steps[0]) and (
+                _table_slots(all_ends, w_end[order], largest, size) * len(remainders) <= limit
+            ):
+                rows, clocks, at = _scope_tables(
+                    all_ends, w_end[order], np.array([0, len(glob_steps[0])], np.int64),
+                    *glob_steps, remainders, largest // size, size, none,
+                )  # fmt: skip
+                glob = (rows, clocks, np.empty_like(at))
+                glob[2][order] = at
+    return _closing_quantiles(
+        w_offsets, w_end, w_min_slack, total_array, *steps, *glob_steps, none, *own, *glob,
+        lookup, np.array(quantiles, np.float64),
+    )  # fmt: skip
 
 
 def load_compiled() -> None:
-    """Load both ways of finding closing steps (compiled code is loaded on its first
-    call, some ms each): a tuner calls this when it is built, so that the first
-    visit that takes the other way does not pay for it."""
+    """Load the compiled closing search and its tables (compiled code is loaded on its
+    first call, some ms each): a tuner calls this when it is built, so that its
+    first visit of a window size does not pay for it."""
     one = np.zeros(1, np.int64)
     offsets = np.array([0, 1], np.int64)
-    steps = (offsets, one, one, one)
-    glob_steps = (one, one, one)
-    _latencies_by_search(offsets, one, one, one, *steps, *glob_steps, 1)
-    _latencies_by_table(offsets, one, one, one, *steps, *glob_steps, 1, 1)
-    latency_quantiles(np.zeros((1, 1), np.int64), np.ones(1, np.int64), np.array([0.5]))
+    closing_latencies(offsets, one, one, [0], (offsets, one, one, one), (one, one, one), 1, 1,
+                      (0.5,))  # fmt: skip

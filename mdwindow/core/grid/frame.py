@@ -73,8 +73,8 @@ def read_grid(scan: RowScan) -> pd.DataFrame:
         scan.size, len(columns), LATENCY_QUANTILES,
     )  # fmt: skip
     totals = np.array(work.totals, np.int64)
-    exists = kept_counts(np.sort(w_min), totals)
-    complete = kept_counts(np.sort(w_max), totals)
+    exists = kept_counts(w_min, totals)
+    complete = kept_counts(w_max, totals)
     return _frame(work, n_valid, len(w_end), quantiles, closed, exists, complete)
 
 

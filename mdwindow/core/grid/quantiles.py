@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["latency_quantiles", "quantiles_of"]
+__all__ = ["quantiles_of"]
 
 #: Buckets of one radix pass when selecting order statistics (see ``_order_statistics``).
 _RADIX_BITS = 11
@@ -157,14 +157,3 @@ def quantiles_of(values, n, quantiles, out, scratch):  # pragma: no cover - comp
             out[i] = b - diff * (1 - g)
         else:
             out[i] = a + diff * g
-
-
-@njit(cache=True, nogil=True)
-def latency_quantiles(latency, counts, quantiles):  # pragma: no cover - compiled
-    """The ``quantiles`` of each row's first ``counts[k]`` latencies (NaN: none)."""
-    values = np.full((counts.shape[0], quantiles.shape[0]), np.nan)
-    scratch = np.empty(latency.shape[1], np.int64)
-    for k in range(counts.shape[0]):
-        if counts[k]:
-            quantiles_of(latency[k], counts[k], quantiles, values[k], scratch)
-    return values

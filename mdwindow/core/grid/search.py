@@ -80,18 +80,9 @@ def first_kept(row_slack, waits):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def kept_counts(sorted_slacks, waits):  # pragma: no cover - compiled
-    """For each wait, how many of the ascending ``sorted_slacks`` it keeps (a prefix)."""
-    out = np.empty(waits.shape[0], np.int64)
-    n = sorted_slacks.shape[0]
-    for j in range(waits.shape[0]):
-        lo = 0
-        top = n
-        while lo < top:
-            mid = (lo + top) >> 1
-            if kept_slack(sorted_slacks[mid], waits[j]):
-                lo = mid + 1
-            else:
-                top = mid
-        out[j] = lo
-    return out
+def kept_counts(slacks, waits):  # pragma: no cover - compiled
+    """For each of the ascending ``waits``, how many of ``slacks`` it keeps."""
+    counts = np.zeros(waits.shape[0] + 1, np.int64)
+    for i in range(slacks.shape[0]):
+        counts[first_kept(slacks[i], waits)] += 1
+    return np.cumsum(counts)[:-1]

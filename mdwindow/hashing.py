@@ -42,6 +42,15 @@ from mdwindow.core.hashing import (
     partitions_of,
 )
 from mdwindow.core.keys import KEY_KINDS, is_missing_key, key_kind
+from mdwindow.interchange import (
+    ACCEPTED_FRAMES,
+    FrameKind,
+    FrameLike,
+    frame_library,
+    read_column,
+    read_frame,
+    write_frame,
+)
 
 __all__ = [
     "DEFAULT_PARTITIONS",
@@ -132,9 +141,11 @@ def partition_ids(
 
     Parameters
     ----------
-    keys : pandas.Series, pandas.Index, numpy.ndarray or list
+    keys : pandas.Series, pandas.Index, numpy.ndarray, list, polars.Series or Arrow array
         One key per row. Keys are hashed as the UTF-8 bytes of ``str(key)``,
-        bytes keys as they are (see :func:`key_bytes`).
+        bytes keys as they are (see :func:`key_bytes`). A polars Series, a
+        pyarrow Array or ChunkedArray (or an object with ``__arrow_c_stream__``)
+        is read as :func:`mdwindow.interchange.read_column` reads it.
     partitions : int
         Number of partitions ``P >= 1``.
     hash : {"murmur3", "kafka"}, default "murmur3"
@@ -157,14 +168,24 @@ def partition_ids(
     [1, 0, -1, 1]
     >>> partition_ids(["AAPL", "MSFT", "NVDA"], 6, hash="kafka").tolist()
     [3, 0, 5]
+    >>> import pyarrow as pa
+    >>> partition_ids(pa.array(["AAPL", "MSFT", None]).dictionary_encode(), 2).tolist()
+    [1, 0, -1]
     """
-    codes, table = _ids_by_code(keys, partitions, hash, seed)
+    codes, table = _ids_by_code(read_column(keys), partitions, hash, seed)
     return table[codes]
 
 
-def _key_column(ticks: Any, key: Any, caller: str) -> pd.Series:
-    if not isinstance(ticks, pd.DataFrame):
-        raise TypeError(f"{caller}: ticks must be a DataFrame; got {type(ticks).__name__}.")
+def _read_ticks(ticks: Any, output: str | None, caller: str) -> tuple[pd.DataFrame, FrameKind]:
+    if frame_library(ticks) is None:
+        raise TypeError(
+            f"{caller}: ticks must be a DataFrame; got {type(ticks).__name__}. "
+            f"Give {ACCEPTED_FRAMES}."
+        )
+    return read_frame(ticks, output=output)
+
+
+def _key_column(ticks: pd.DataFrame, key: Any, caller: str) -> pd.Series:
     if key not in ticks.columns:
         available = ", ".join(repr(column) for column in ticks.columns) or "none"
         raise KeyError(
@@ -181,19 +202,20 @@ def _key_column(ticks: Any, key: Any, caller: str) -> pd.Series:
 
 
 def hash_partition(
-    ticks: pd.DataFrame,
+    ticks: FrameLike,
     key: Any = "symbol",
     partitions: int = DEFAULT_PARTITIONS,
     *,
     hash: str = "murmur3",
     seed: int = 0,
-) -> list[pd.DataFrame]:
+    output: str | None = None,
+) -> list[FrameLike]:
     """Split ticks into one frame per partition of their key.
 
     Parameters
     ----------
-    ticks : pandas.DataFrame
-        The rows to split.
+    ticks : pandas, polars or Arrow frame
+        The rows to split (see :mod:`mdwindow.interchange` for the kinds).
     key : column label, default "symbol"
         Column holding the partition key.
     partitions : int, default 8
@@ -202,14 +224,18 @@ def hash_partition(
         Hash function; see :func:`partition_ids`.
     seed : int, default 0
         Seed for ``"murmur3"``; must be 0 for ``"kafka"``.
+    output : {None, "pandas", "polars", "arrow"}
+        The library of the frames; None gives the input's.
 
     Returns
     -------
-    list of pandas.DataFrame
+    list of frames
         Exactly ``partitions`` frames; frame ``p`` holds the rows whose key
         lands on partition ``p``, in their original order and with their
-        original index labels. Empty partitions are empty frames with the
-        same columns and dtypes. Every row is in exactly one frame.
+        original index labels (pandas; polars and Arrow frames have the
+        input's columns and types, and no index). Empty partitions are empty
+        frames with the same columns and dtypes. Every row is in exactly one
+        frame.
 
     Raises
     ------
@@ -237,6 +263,7 @@ def hash_partition(
     >>> right.index.tolist()
     [10, 12]
     """
+    ticks, kind = _read_ticks(ticks, output, "hash_partition")
     column = _key_column(ticks, key, "hash_partition")
     ids = partition_ids(column, partitions, hash=hash, seed=seed)
     missing = int(np.count_nonzero(ids < 0))
@@ -255,23 +282,27 @@ def hash_partition(
     sizes = np.bincount(ids, minlength=partitions)
     stops = np.cumsum(sizes)
     starts = stops - sizes
-    return [ticks.iloc[order[start:stop]] for start, stop in zip(starts, stops, strict=True)]
+    return [
+        write_frame(ticks.iloc[order[start:stop]], kind)
+        for start, stop in zip(starts, stops, strict=True)
+    ]
 
 
 def partition_balance(
-    ticks: pd.DataFrame,
+    ticks: FrameLike,
     key: Any = "symbol",
     partitions: int = DEFAULT_PARTITIONS,
     *,
     hash: str = "murmur3",
     seed: int = 0,
-) -> pd.DataFrame:
+    output: str | None = None,
+) -> FrameLike:
     """How evenly rows and keys spread over the partitions.
 
     Parameters
     ----------
-    ticks : pandas.DataFrame
-        The rows to count.
+    ticks : pandas, polars or Arrow frame
+        The rows to count (see :mod:`mdwindow.interchange` for the kinds).
     key : column label, default "symbol"
         Column holding the partition key.
     partitions : int, default 8
@@ -280,10 +311,12 @@ def partition_balance(
         Hash function; see :func:`partition_ids`.
     seed : int, default 0
         Seed for ``"murmur3"``; must be 0 for ``"kafka"``.
+    output : {None, "pandas", "polars", "arrow"}
+        The library of the result; None gives the input's.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame (or polars DataFrame, Arrow table)
         One row per partition ``0 .. P-1`` (RangeIndex), with columns
 
         ``partition`` (int64)
@@ -298,7 +331,8 @@ def partition_balance(
         ``frame.attrs["max_mean_ratio"]`` is the largest ``rows`` over the
         mean ``rows`` (1.0 is perfect balance; NaN when no row has a key), and
         ``frame.attrs["missing_keys"]`` the number of rows with a missing key,
-        which are counted in no partition.
+        which are counted in no partition. An Arrow table keeps these in its
+        schema metadata; a polars frame cannot hold them.
 
     Raises
     ------
@@ -316,6 +350,7 @@ def partition_balance(
     >>> balance.attrs
     {'max_mean_ratio': 1.0, 'missing_keys': 1}
     """
+    ticks, kind = _read_ticks(ticks, output, "partition_balance")
     column = _key_column(ticks, key, "partition_balance")
     codes, table = _ids_by_code(column, partitions, hash, seed)
     partitions = int(partitions)
@@ -325,7 +360,7 @@ def partition_balance(
     # categories, which must not inflate the per-partition key counts.
     used = np.bincount(codes[present], minlength=len(table) - 1) > 0
     keys = np.bincount(table[:-1][used], minlength=partitions).astype(np.int64)
-    return balance_frame(rows, keys, int(np.count_nonzero(~present)))
+    return write_frame(balance_frame(rows, keys, int(np.count_nonzero(~present))), kind)
 
 
 def balance_frame(rows: np.ndarray, keys: np.ndarray, missing_keys: int) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from mdwindow.core.engine import finish, open_windows, process_chunk, scope_wate
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
 from mdwindow.core.state import ChunkOutput, Deferred, State
 from mdwindow.core.times import to_utc
+from mdwindow.interchange import FrameKind, FrameLike, check_output, read_frame, write_frame
 from mdwindow.result import WindowResult
 
 
@@ -25,10 +26,16 @@ class Windower:
     result: both run the same engine, and only open windows and one maximum
     event time per scope are kept between chunks.
 
+    Chunks may be pandas, polars or Arrow frames (see
+    :mod:`mdwindow.interchange`); each push returns frames of its chunk's
+    library, and ``flush`` those of the last chunk's, unless ``output``
+    names another. The ``row`` column of polars and Arrow ``late`` and
+    ``rejected`` frames counts over all pushed rows.
+
     Parameters
     ----------
     spec, policy, time, key, agg, emit, arrival_time, time_unit, partitions, hash, seed, \
-price, size, **policy_keywords
+price, size, output, **policy_keywords
         As for :func:`mdwindow.tumbling_windows`.
 
     Examples
@@ -65,6 +72,7 @@ price, size, **policy_keywords
         seed: int = 0,
         price: str = "price",
         size: str = "size",
+        output: str | None = None,
         **policy_keywords: Any,
     ) -> None:
         self._config = WindowOptions.build(
@@ -87,10 +95,12 @@ price, size, **policy_keywords
         self._finished = False
         self._template: pd.DataFrame | None = None
         self._empty: ChunkOutput | None = None
+        self._output = check_output(output)
+        self._kind = FrameKind(library=self._output or "pandas")
 
     # -- the stream -------------------------------------------------------
 
-    def push(self, chunk: pd.DataFrame) -> WindowResult:
+    def push(self, chunk: FrameLike) -> WindowResult:
         """Feed the next chunk (rows in arrival order).
 
         Returns the panes emitted because of this chunk and this chunk's
@@ -100,8 +110,12 @@ price, size, **policy_keywords
         """
         if self._finished:
             raise RuntimeError("push: this Windower was flushed; start a new Windower to go on")
+        chunk, kind = read_frame(
+            chunk, output=self._output, name="chunk", first_row=self.rows_seen, row_column=True
+        )
         output, state = process_chunk(self._config, self._state, chunk)
         self._state = state
+        self._kind = kind
         if self._template is None:
             self._template = chunk.iloc[:0]
             self._empty = output if len(chunk) == 0 else None
@@ -112,6 +126,7 @@ price, size, **policy_keywords
             late=output.late,
             rejected=output.rejected,
             trace=output.trace,
+            kind=kind,
         )
 
     def flush(self) -> WindowResult:
@@ -130,6 +145,7 @@ price, size, **policy_keywords
             late=empty.late,
             rejected=empty.rejected,
             trace=empty.trace,
+            kind=self._kind,
         )
 
     def _empty_output(self) -> ChunkOutput:
@@ -184,9 +200,12 @@ price, size, **policy_keywords
         pairs = pd.DataFrame({"k": rows["key"], "s": rows["start"]})
         return int(len(pairs.drop_duplicates()))
 
-    def pending(self) -> pd.DataFrame:
-        """Windows that would be pending if input ended now (nothing is closed)."""
-        return open_windows(self._config, self._state, closing=False)
+    def pending(self) -> FrameLike:
+        """Windows that would be pending if input ended now (nothing is closed).
+
+        In the library of the last chunk's results.
+        """
+        return write_frame(open_windows(self._config, self._state, closing=False), self._kind)
 
     @property
     def state_nbytes(self) -> int:
@@ -209,11 +228,12 @@ price, size, **policy_keywords
         )
 
     @classmethod
-    def restore(cls, data: bytes, *, agg: Any = None) -> Windower:
+    def restore(cls, data: bytes, *, agg: Any = None, output: str | None = None) -> Windower:
         """A Windower continuing from ``checkpoint()`` bytes.
 
         ``agg`` is needed only when the checkpointed aggregations include Python
         functions, which a checkpoint cannot hold: pass the same dict again.
+        ``output`` is as for the constructor (a checkpoint holds no frame library).
         """
         cfg, state, finished, template = _checkpoint.loads(data, agg=agg)
         windower = cls.__new__(cls)
@@ -222,6 +242,8 @@ price, size, **policy_keywords
         windower._finished = finished
         windower._template = template
         windower._empty = None
+        windower._output = check_output(output)
+        windower._kind = FrameKind(library=windower._output or "pandas")
         return windower
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -230,9 +252,11 @@ price, size, **policy_keywords
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, agg: Any = None) -> Windower:
+    def load(
+        cls, path: str | os.PathLike, *, agg: Any = None, output: str | None = None
+    ) -> Windower:
         """Restore a Windower from a file written by :meth:`save`."""
-        return cls.restore(Path(path).read_bytes(), agg=agg)
+        return cls.restore(Path(path).read_bytes(), agg=agg, output=output)
 
     def __repr__(self) -> str:
         cfg = self._config

@@ -9,8 +9,11 @@ import pandas as pd
 
 from mdwindow.core.frames import STATUSES
 from mdwindow.core.state import Deferred, resolve
+from mdwindow.interchange import ROW_COLUMN, FrameKind, write_frame
 
 _FRAMES = ("windows", "pending", "late", "rejected", "trace")
+#: Frames of input rows: without a pandas index, their input position is a column.
+_ROW_FRAMES = ("late", "rejected")
 
 
 class _Frame:
@@ -22,11 +25,17 @@ class _Frame:
     def __get__(self, result: WindowResult | None, owner: type) -> Any:
         if result is None:
             return self
-        frames = result._frames
-        value = frames[self.name]
-        if isinstance(value, Deferred):
-            value = frames[self.name] = resolve(value)
-        return value
+        value = result._pandas(self.name)
+        kind = result._kind
+        if kind.library == "pandas":
+            return value
+        # Converted on first read too: a replay that reads only ``windows``
+        # never converts the others.
+        converted = result._converted
+        if self.name not in converted:
+            index = ROW_COLUMN if self.name in _ROW_FRAMES else None
+            converted[self.name] = write_frame(value, kind, index=index)
+        return converted[self.name]
 
     def __set__(self, result: WindowResult, value: Any) -> None:
         raise AttributeError(f"WindowResult.{self.name} is read-only")
@@ -34,6 +43,12 @@ class _Frame:
 
 class WindowResult:
     """What a windowing run produced, frame by frame.
+
+    The frames are pandas DataFrames, or polars DataFrames or Arrow tables
+    when the input was one (or ``output=`` asked for them; see
+    :mod:`mdwindow.interchange`). Those have no index: their ``late`` and
+    ``rejected`` frames start with a ``row`` column, the input position of
+    the row, and ``trace`` row ``i`` is input row ``i``.
 
     Attributes
     ----------
@@ -63,6 +78,8 @@ class WindowResult:
     >>> result = tumbling_windows(ticks, "2s", allowed_lateness="1s")
     >>> result.summary()["dropped"]
     1
+    >>> result.to("arrow").late.column_names[:3]
+    ['row', 'ts', 'symbol']
     """
 
     windows: pd.DataFrame = _Frame()
@@ -71,7 +88,7 @@ class WindowResult:
     rejected: pd.DataFrame = _Frame()
     trace: pd.DataFrame = _Frame()
 
-    __slots__ = ("_frames",)
+    __slots__ = ("_frames", "_kind", "_converted")
 
     def __init__(
         self,
@@ -80,13 +97,52 @@ class WindowResult:
         late: pd.DataFrame | Deferred,
         rejected: pd.DataFrame | Deferred,
         trace: pd.DataFrame | Deferred,
+        *,
+        kind: FrameKind | None = None,
     ) -> None:
         # Frames the engine hands over as Deferred are built on first read
         # (a replay that reads only ``windows`` never pays for the others).
         self._frames = dict(zip(_FRAMES, (windows, pending, late, rejected, trace), strict=True))
+        self._kind = kind if kind is not None else FrameKind()
+        self._converted: dict[str, Any] = {}
 
     def __reduce__(self) -> tuple:
-        return (WindowResult, tuple(getattr(self, name) for name in _FRAMES))
+        frames = tuple(self._pandas(name) for name in _FRAMES)
+        return (_rebuild, (*frames, self._kind))
+
+    def _pandas(self, name: str) -> pd.DataFrame:
+        """Frame ``name`` as the engine made it (pandas), built on first read."""
+        frames = self._frames
+        value = frames[name]
+        if isinstance(value, Deferred):
+            value = frames[name] = resolve(value)
+        return value
+
+    @property
+    def output(self) -> str:
+        """The library of the frames: ``"pandas"``, ``"polars"`` or ``"arrow"``."""
+        return self._kind.library
+
+    def to(self, output: str) -> WindowResult:
+        """The same result with its frames in another library.
+
+        ``output`` is ``"pandas"``, ``"polars"`` or ``"arrow"``. The engine's
+        pandas frames are shared, not copied. A pandas result's index becomes
+        the ``row`` column of polars and Arrow ``late`` and ``rejected`` frames.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mdwindow import tumbling_windows
+        >>> ticks = pd.DataFrame({"ts": pd.to_datetime([0], unit="s", utc=True), "symbol": "A"})
+        >>> tumbling_windows(ticks, "1s").to("arrow").pending.column_names[:3]
+        ['symbol', 'window_start', 'window_end']
+        """
+        kind = self._kind.to(output)
+        result = WindowResult(*(self._frames[name] for name in _FRAMES), kind=kind)
+        if kind == self._kind:
+            result._converted = self._converted
+        return result
 
     @property
     def plot(self) -> Any:
@@ -97,7 +153,8 @@ class WindowResult:
         """
         from mdwindow.plotting import WindowResultPlot
 
-        return WindowResultPlot(self)
+        # The plots read pandas frames, whatever library this result returns.
+        return WindowResultPlot(self if self.output == "pandas" else self.to("pandas"))
 
     def summary(self) -> dict[str, Any]:
         """Counts of rows by status, windows and pending windows, and the drop rate.
@@ -105,14 +162,14 @@ class WindowResult:
         ``windows`` counts rows of the ``windows`` frame (panes, in updates mode).
         The drop rate is dropped rows over valid rows (NaN when there are none).
         """
-        status = self.trace["status"].value_counts()
+        status = self._pandas("trace")["status"].value_counts()
         counts = {name: int(status.get(name, 0)) for name in STATUSES}
         valid = counts["on_time"] + counts["late"] + counts["dropped"]
         return {
-            "rows": int(len(self.trace)),
+            "rows": int(len(self._pandas("trace"))),
             **counts,
-            "windows": int(len(self.windows)),
-            "pending": int(len(self.pending)),
+            "windows": int(len(self._pandas("windows"))),
+            "pending": int(len(self._pandas("pending"))),
             "drop_rate": counts["dropped"] / valid if valid else float("nan"),
         }
 
@@ -124,7 +181,7 @@ class WindowResult:
             else f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>"
             for k, v in items.items()
         )
-        head = self.windows.head(5).to_html(max_cols=12, border=0)
+        head = self._pandas("windows").head(5).to_html(max_cols=12, border=0)
         return (
             "<div><strong>WindowResult</strong>"
             f"<table>{cells}</table>"
@@ -138,3 +195,15 @@ class WindowResult:
             f"on_time={s['on_time']}, late={s['late']}, dropped={s['dropped']}, "
             f"rejected={s['rejected']})"
         )
+
+
+def _rebuild(
+    windows: pd.DataFrame,
+    pending: pd.DataFrame,
+    late: pd.DataFrame,
+    rejected: pd.DataFrame,
+    trace: pd.DataFrame,
+    kind: FrameKind,
+) -> WindowResult:
+    """A pickled :class:`WindowResult` again (pickle passes no keywords)."""
+    return WindowResult(windows, pending, late, rejected, trace, kind=kind)

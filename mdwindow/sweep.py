@@ -17,6 +17,7 @@ import pandas as pd
 from mdwindow.core.grid import SWEEP_COLUMNS, TickColumns, read_grid, scan_rows
 from mdwindow.core.options import TumblingWindowSpec, WindowOptions
 from mdwindow.core.times import to_nanos
+from mdwindow.interchange import FrameLike, read_frame, write_frame
 
 __all__ = ["SWEEP_COLUMNS", "sweep"]
 
@@ -34,7 +35,7 @@ def _durations(values: Any, name: str) -> list[int]:
 
 
 def sweep(
-    ticks: pd.DataFrame,
+    ticks: FrameLike,
     spec: TumblingWindowSpec | Any,
     *,
     lags: Any,
@@ -48,7 +49,8 @@ def sweep(
     time_unit: str | None = None,
     hash: str = "murmur3",
     seed: int = 0,
-) -> pd.DataFrame:
+    output: str | None = None,
+) -> FrameLike:
     """What every (lag, allowed lateness) pair of a grid would do to the same ticks.
 
     Each row of the result equals what ``tumbling_windows(ticks, spec,
@@ -59,19 +61,20 @@ def sweep(
 
     Parameters
     ----------
-    ticks : pandas.DataFrame
-        The tick frame, rows in arrival order (or give ``arrival_time``).
+    ticks : pandas, polars or Arrow frame
+        The tick frame, rows in arrival order (or give ``arrival_time``); see
+        :mod:`mdwindow.interchange` for the kinds of frame.
     spec : TumblingWindowSpec or duration
         Window size and offset; ``emit_partial`` decides whether windows
         still open at the end count in ``windows`` or in ``pending``.
     lags, lateness : duration or sequence of durations
         The grid: one result row per ``(lag, lateness)`` pair, lags outer.
-    scope, time, key, arrival_time, partitions, idle_timeout, time_unit, hash, seed
+    scope, time, key, arrival_time, partitions, idle_timeout, time_unit, hash, seed, output
         As in :func:`mdwindow.tumbling_windows`.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame (or polars DataFrame, Arrow table: the input's kind, or ``output``)
         One row per pair, columns :data:`SWEEP_COLUMNS`:
 
         ``lag``, ``lateness`` (timedelta64[ns])
@@ -101,7 +104,8 @@ def sweep(
             when the window was emitted. NaT when no window was emitted.
 
         ``frame.attrs`` holds ``latency_clock`` (``"arrival_time"`` or
-        ``"event_time"``), ``perfect_windows``, ``scope`` and ``window``.
+        ``"event_time"``), ``perfect_windows``, ``scope`` and ``window``; an
+        Arrow table keeps them in its schema metadata, a polars frame cannot.
 
     See Also
     --------
@@ -124,6 +128,7 @@ def sweep(
     >>> grid["latency_median"].dt.total_seconds().tolist()
     [0.5, 2.0, 2.0, 3.0]
     """
+    ticks, kind = read_frame(ticks, output=output)
     lag_values = _durations(lags, "lags")
     lateness_values = _durations(lateness, "lateness")
     cfg = WindowOptions.build(
@@ -139,4 +144,4 @@ def sweep(
         seed=seed,
     )
     columns = TickColumns.of(cfg, ticks)
-    return read_grid(scan_rows(columns, cfg, lag_values, lateness_values))
+    return write_frame(read_grid(scan_rows(columns, cfg, lag_values, lateness_values)), kind)

@@ -9,11 +9,12 @@ import pandas as pd
 from mdwindow.core.engine import finish, process_chunk
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
 from mdwindow.core.state import State
+from mdwindow.interchange import FrameLike, read_frame
 from mdwindow.result import WindowResult
 
 
 def tumbling_windows(
-    ticks: pd.DataFrame,
+    ticks: FrameLike,
     spec: TumblingWindowSpec | Any,
     policy: WatermarkPolicy | None = None,
     *,
@@ -28,6 +29,7 @@ def tumbling_windows(
     seed: int = 0,
     price: str = "price",
     size: str = "size",
+    output: str | None = None,
     **policy_keywords: Any,
 ) -> WindowResult:
     """Event-time tumbling windows over a whole frame, driven by watermarks.
@@ -38,8 +40,10 @@ def tumbling_windows(
 
     Parameters
     ----------
-    ticks : pandas.DataFrame
-        The tick frame.
+    ticks : pandas, polars or Arrow frame
+        The tick frame: a pandas DataFrame, a polars DataFrame or LazyFrame, a
+        pyarrow Table or RecordBatch, or any object with ``__arrow_c_stream__``
+        (see :mod:`mdwindow.interchange`).
     spec : TumblingWindowSpec or duration
         Window size (and offset); a duration such as ``"5s"`` is enough.
     policy : WatermarkPolicy, optional
@@ -71,6 +75,10 @@ def tumbling_windows(
         murmur3 seed.
     price, size : str
         Columns read by ``agg="ohlcv"``.
+    output : {None, "pandas", "polars", "arrow"}
+        The library of the result frames; None gives the input's. polars and
+        Arrow ``late`` and ``rejected`` frames have a ``row`` column (the
+        input position) where pandas ones keep the input's index.
 
     Returns
     -------
@@ -92,7 +100,15 @@ def tumbling_windows(
     1 1970-01-01 00:00:02+00:00      1         5
     >>> result.late["arrival"].tolist()
     [6]
+
+    An Arrow table (or a polars frame) gives Arrow tables (polars frames) back:
+
+    >>> import pyarrow as pa
+    >>> arrow = tumbling_windows(pa.Table.from_pandas(ticks), "2s", allowed_lateness="1s")
+    >>> arrow.late.select(["row", "arrival", "symbol"]).to_pylist()
+    [{'row': 6, 'arrival': 6, 'symbol': 'A'}]
     """
+    ticks, kind = read_frame(ticks, output=output, row_column=True)
     cfg = WindowOptions.build(
         spec,
         policy,
@@ -120,4 +136,5 @@ def tumbling_windows(
         late=output.late,
         rejected=output.rejected,
         trace=output.trace,
+        kind=kind,
     )

@@ -12,8 +12,10 @@ from mdwindow.plotting import (
     plot_lag_tradeoff,
     plot_late_drops,
     plot_partition_balance,
+    plot_recommendation,
     plot_watermark,
 )
+from mdwindow.recommend import recommend
 from mdwindow.report import write_report
 from mdwindow.result import WindowResult
 from mdwindow.sweep import sweep
@@ -37,7 +39,9 @@ __all__ = [
     "plot_lag_tradeoff",
     "plot_late_drops",
     "plot_partition_balance",
+    "plot_recommendation",
     "plot_watermark",
+    "recommend",
     "sweep",
     "tumbling_windows",
     "write_report",

@@ -10,6 +10,7 @@ One module per plot family:
 - :mod:`~mdwindow.plotting.drops`: :func:`plot_late_drops`;
 - :mod:`~mdwindow.plotting.balance`: :func:`plot_partition_balance`;
 - :mod:`~mdwindow.plotting.tradeoff`: :func:`plot_lag_tradeoff`;
+- :mod:`~mdwindow.plotting.recommendation`: :func:`plot_recommendation`;
 - :mod:`~mdwindow.plotting.accessor`: ``result.plot``;
 - :mod:`~mdwindow.plotting.tuner_figure`: the watermark tuner's figure
   (with :mod:`~mdwindow.plotting.raster`, its fast Agg rendering and PNG);
@@ -25,6 +26,7 @@ from __future__ import annotations
 from mdwindow.plotting.accessor import WindowResultPlot
 from mdwindow.plotting.balance import plot_partition_balance
 from mdwindow.plotting.drops import plot_late_drops
+from mdwindow.plotting.recommendation import plot_recommendation
 from mdwindow.plotting.style import (
     BOUNDARY_COLOR,
     EMITTED_COLOR,
@@ -51,5 +53,6 @@ __all__ = [
     "plot_lag_tradeoff",
     "plot_late_drops",
     "plot_partition_balance",
+    "plot_recommendation",
     "plot_watermark",
 ]

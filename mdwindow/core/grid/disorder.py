@@ -48,7 +48,7 @@ LAG_LEVELS = (0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0)
 #: (with 0): fewer, since the sum ``lag + lateness`` is what drops rows.
 LATENESS_LEVELS = (0.5, 0.9, 0.99)
 #: Significant digits that a derived grid duration is rounded up to, so it reads well.
-GRID_DIGITS = 2
+GRID_DIGITS = 3
 
 
 @njit(cache=True, nogil=True)
@@ -103,7 +103,7 @@ def readable_ceil(nanos: int, digits: int = GRID_DIGITS) -> int:
     Examples
     --------
     >>> readable_ceil(1_234_567_891), readable_ceil(1_200_000_000), readable_ceil(7)
-    (1300000000, 1200000000, 7)
+    (1240000000, 1200000000, 7)
     """
     unit = 10 ** max(len(str(int(nanos))) - digits, 0)
     return -(-int(nanos) // unit) * unit
@@ -118,7 +118,7 @@ def disorder_grid(disorder: np.ndarray, levels: tuple[float, ...]) -> list[int]:
     >>> import numpy as np
     >>> disorder = np.array([0, 0, 0, 120, 5_000, 1_234_567], np.int64)
     >>> disorder_grid(disorder, (0.5, 0.9, 1.0))
-    [0, 120, 1300000]
+    [0, 120, 1240000]
     """
     values = {0}
     if len(disorder):
@@ -147,7 +147,7 @@ def share_wait(slacks: np.ndarray, share: float) -> int:
     >>> import numpy as np
     >>> slacks = np.array([-5, 0, 3, 40, 1_234_000], np.int64)
     >>> share_wait(slacks, 0.2), share_wait(slacks, 0.0), share_wait(slacks, 0.5)
-    (41, 1300000, 4)
+    (41, 1240000, 4)
     """
     if len(slacks) == 0:
         return 0

@@ -27,7 +27,7 @@ from mdwindow.core.options import WindowOptions
 from mdwindow.core.prepare import arrival_order, column_values
 from mdwindow.core.rules import NEG_INF
 from mdwindow.core.state import State, resolve
-from mdwindow.dask.carriers import Carriers, Marks
+from mdwindow.dask.carriers import Carriers
 from mdwindow.dask.gather import gather, gather_end, key_order
 
 # --------------------------------------------------------------------------
@@ -195,13 +195,13 @@ def _step(
 
 def end_of_chain(
     cfg: WindowOptions,
-    last: Step,
+    last: Step | None,
     total: Cursor | None,
     carriers: Carriers | None = None,
     bucket: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """End of input for one chain: ``(windows emitted at the end, pending)``."""
-    windows, pending = finish(cfg, last.state)
+    windows, pending = finish(cfg, last.state if last is not None else State())
     if carriers is not None:
         windows = windows.iloc[np.flatnonzero(~carriers.is_phantom(windows, bucket))]
         pending = pending.iloc[np.flatnonzero(~carriers.is_phantom(pending, bucket))]
@@ -244,7 +244,7 @@ def fold(
     cursors = [Cursor(0, None)]
     chains: list[Any] = [None] * buckets
     facts: list[Any] = []
-    marks: list[Marks | Any] = []
+    marks: list[Any] = []  # delayed Marks (None without carriers)
     for i, part in enumerate(parts):
         pieces = split(part, i, options, buckets, shared)
         facts.append(pieces[0])

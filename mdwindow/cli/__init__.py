@@ -34,7 +34,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from mdwindow import __version__
-from mdwindow.cli import demo, partition, report, window
+from mdwindow.cli import demo, partition, recommend, report, window
 from mdwindow.cli.arguments import CliError, Parser, one_line
 from mdwindow.cli.demo import SAMPLE_ARGS, SAMPLE_PATH
 from mdwindow.cli.window import SUMMARY_LABELS, summary_table
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mdwindow {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (window, partition, report, demo):
+    for command in (window, partition, report, recommend, demo):
         command.add_command(commands)
     return parser
 

@@ -192,6 +192,6 @@ def choose(annotated: pd.DataFrame, max_drop_rate: float, objective: str) -> int
         f"max_drop_rate: no point of the grid has at most {percent_text(max_drop_rate)} "
         f"{LOSS_WORDS[objective]}; the best it reached is {percent_text(float(loss[best]))} "
         f"at lag={duration_text(at['lag'])}, allowed_lateness={duration_text(at['lateness'])}. "
-        "Give larger lags or latenesses (left to None, the grids are read off the data and "
+        "Give larger lags or latenesses (grids derived from the data, the default, always "
         "hold a point that drops nothing) or a higher max_drop_rate"
     )

@@ -30,6 +30,7 @@ from mdwindow.core.rules import INT64_MAX, kept_slack, sat_add
 
 __all__ = [
     "CLOSING_TABLE_PER_WINDOW",
+    "LATENCY_ENTRIES",
     "MIN_CLOSING_TABLE",
     "closing_latencies",
     "load_compiled",
@@ -42,6 +43,8 @@ __all__ = [
 #: steps and the global floor's steps each get a table, or not.
 CLOSING_TABLE_PER_WINDOW = 16
 MIN_CLOSING_TABLE = 1 << 16
+#: Latencies held at once (sums x windows): more sums are taken in turns.
+LATENCY_ENTRIES = 1 << 22
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -105,16 +108,19 @@ def _scope_tables(
 def _closing_quantiles(
     w_offsets, w_end, w_min_slack, totals, step_offsets, step_level, step_row, step_clock,
     glob_level, glob_row, glob_clock, none, own_rows, own_clocks, own_at, glob_rows,
-    glob_clocks, glob_at, lookup, quantiles,
+    glob_clocks, glob_at, lookup, quantiles, per_turn,
 ):  # fmt: skip  # pragma: no cover - compiled
     """The latency quantiles of the windows that exist and close under each sum, and
     how many close; NaN quantiles where none does.
 
-    A sum at a time: its windows' latencies gather in one buffer, whose
-    quantiles are read before the next sum. Closing steps come from the
-    tables when given (``own_at`` / ``glob_at`` not empty: a window's
-    entry for sum ``k`` is at its position plus ``lookup[k]``), else from a
-    search that gallops on from the scope's previous window.
+    ``per_turn`` sums at a time, window by window: a window's closing steps
+    under consecutive sums lie close together, and so do those of a scope's
+    consecutive windows. Closing steps come from the tables when given
+    (``own_at`` / ``glob_at`` not empty: a window's entry for sum ``k`` is
+    at its position plus ``lookup[k]``), else from a search that gallops on
+    from the later of the answers for the previous sum and the previous
+    window. The turn's latencies are read into their quantiles before the
+    next turn.
     """
     n_totals = totals.shape[0]
     n_glob = glob_level.shape[0]
@@ -122,42 +128,53 @@ def _closing_quantiles(
     glob_by_table = glob_at.shape[0] > 0
     values = np.full((n_totals, quantiles.shape[0]), np.nan)
     closed = np.zeros(n_totals, np.int64)
-    latency = np.empty(w_end.shape[0], np.int64)
+    latency = np.empty((min(per_turn, n_totals), w_end.shape[0]), np.int64)
     scratch = np.empty(w_end.shape[0], np.int64)
-    for k in range(n_totals):
-        total = totals[k]
-        n = 0
+    own_from = np.empty(per_turn, np.int64)  # each sum's answer for the previous window
+    glob_from = np.empty(per_turn, np.int64)
+    for first in range(0, n_totals, per_turn):
+        turn = min(per_turn, n_totals - first)
+        counts = np.zeros(turn, np.int64)
         for s in range(w_offsets.shape[0] - 1):
-            p = step_offsets[s]
             hi = step_offsets[s + 1]
-            q = 0
+            own_from[:] = step_offsets[s]
+            glob_from[:] = 0
             for j in range(w_offsets[s], w_offsets[s + 1]):
-                if not kept_slack(w_min_slack[j], total):
-                    continue  # no row kept: the window does not exist
                 e = w_end[j]
-                if own_by_table:
-                    row = own_rows[own_at[j] + lookup[k]]
-                    clock = own_clocks[own_at[j] + lookup[k]]
-                else:
-                    p = first_reaching(step_level, p, hi, sat_add(e, total))
-                    row, clock = _step(p, hi, step_row, step_clock, none)
-                glob = none
-                glob_time = 0
-                if glob_by_table:
-                    glob = glob_rows[glob_at[j] + lookup[k]]
-                    glob_time = glob_clocks[glob_at[j] + lookup[k]]
-                elif n_glob:
-                    q = first_reaching(glob_level, q, n_glob, sat_add(e, total))
-                    glob, glob_time = _step(q, n_glob, glob_row, glob_clock, none)
-                if glob < row:
-                    row, clock = glob, glob_time
-                if row == none:
-                    break  # never closes, nor does any later window of the scope
-                latency[n] = clock - e
-                n += 1
-        closed[k] = n
-        if n:
-            quantiles_of(latency, n, quantiles, values[k], scratch)
+                p = step_offsets[s]
+                q = 0
+                for t in range(turn):
+                    k = first + t
+                    if not kept_slack(w_min_slack[j], totals[k]):
+                        continue  # no row kept: the window does not exist
+                    if own_by_table:
+                        row = own_rows[own_at[j] + lookup[k]]
+                        clock = own_clocks[own_at[j] + lookup[k]]
+                    else:
+                        level = sat_add(e, totals[k])
+                        p = first_reaching(step_level, max(p, own_from[t]), hi, level)
+                        own_from[t] = p
+                        row, clock = _step(p, hi, step_row, step_clock, none)
+                    glob = none
+                    glob_time = 0
+                    if glob_by_table:
+                        glob = glob_rows[glob_at[j] + lookup[k]]
+                        glob_time = glob_clocks[glob_at[j] + lookup[k]]
+                    elif n_glob:
+                        level = sat_add(e, totals[k])
+                        q = first_reaching(glob_level, max(q, glob_from[t]), n_glob, level)
+                        glob_from[t] = q
+                        glob, glob_time = _step(q, n_glob, glob_row, glob_clock, none)
+                    if glob < row:
+                        row, clock = glob, glob_time
+                    if row == none:
+                        break  # never closes, nor under any larger sum
+                    latency[t, counts[t]] = clock - e
+                    counts[t] += 1
+        for t in range(turn):
+            closed[first + t] = counts[t]
+            if counts[t]:
+                quantiles_of(latency[t], counts[t], quantiles, values[first + t], scratch)
     return values, closed
 
 
@@ -220,7 +237,7 @@ def closing_latencies(
                 glob[2][order] = at
     return _closing_quantiles(
         w_offsets, w_end, w_min_slack, total_array, *steps, *glob_steps, none, *own, *glob,
-        lookup, np.array(quantiles, np.float64),
+        lookup, np.array(quantiles, np.float64), max(1, LATENCY_ENTRIES // max(len(w_end), 1)),
     )  # fmt: skip
 
 

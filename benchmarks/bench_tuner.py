@@ -83,11 +83,17 @@ def main() -> None:
     baseline, _ = timed(lambda: tumbling_windows(ticks, "5s", lag="1s", scope="key"))
     print(f"baseline: one tumbling_windows call {baseline:.2f} s")
     moves = args.moves
-    for scope in ("key", "partition", "global"):
+    starts = {
+        "scope=key": {"scope": "key"},
+        "scope=partition": {"scope": "partition"},
+        "scope=global": {"scope": "global"},
+        "scope=key, idle_timeout=5s": {"scope": "key", "idle_timeout": "5s"},
+    }
+    for label, options in starts.items():
         start = time.perf_counter()
-        tuner = WatermarkTuner(ticks, "5s", lag="1s", scope=scope)
+        tuner = WatermarkTuner(ticks, "5s", lag="1s", partitions=8, **options)
         first = time.perf_counter() - start
-        print(f"scope={scope}: first build (scan + layout + draw) {first:.2f} s")
+        print(f"{label}: first build (scan + layout + draw) {first:.2f} s")
         by_text = dict(tuner.lag_slider.options)
         lag_moves = [by_text[v] for v in itertools.islice(itertools.cycle(LAGS), moves)]
         _report(
@@ -115,7 +121,7 @@ def main() -> None:
         elapsed = time.perf_counter() - start, time.process_time() - cpu
         _report("set(lag=, allowed_lateness=)", [(*elapsed, _full_collections() - full)], baseline)
 
-    tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="key")
+    tuner = WatermarkTuner(ticks, "5s", lag="1s", scope="key", partitions=8)
     sizes = dict(tuner.size_menu.options)
     size_moves = [sizes[v] for v in itertools.islice(itertools.cycle(["10s", "1s", "5s"]), moves)]
     seen = {tuner.size_menu.value}

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mdwindow.core.hashing import HASHES
-from mdwindow.core.options import EMITS, OPTION_DEFAULTS, SCOPES, TIME_UNITS, WindowOptions
+from mdwindow.core.options import EMITS, OPTION_DEFAULTS, TIME_UNITS, WindowOptions
+from mdwindow.core.specs import SCOPES
 from mdwindow.core.times import to_nanos
 from mdwindow.plotting.style import duration_text
 

@@ -20,7 +20,7 @@ from mdwindow.cli.arguments import (
     window_options,
 )
 from mdwindow.cli.files import check_input, read_whole, require
-from mdwindow.core.options import SCOPES
+from mdwindow.core.specs import SCOPES
 from mdwindow.plotting.style import duration_text
 from mdwindow.recommend import OBJECTIVES, Recommendation, recommend
 from mdwindow.recommend.result import latency_text

@@ -86,7 +86,7 @@ class WatermarkTuner:
         ``emit``, ``price`` and ``size``), with its defaults: ``lag`` and
         ``allowed_lateness`` (where the sliders start: the nearest offered
         value), ``scope`` (where the scope buttons start; ``"partition"``
-        needs ``partitions``), ``idle_timeout`` (applied while the scope is
+        is offered when ``partitions`` is given), ``idle_timeout`` (applied while the scope is
         ``"key"`` or ``"partition"``: a global watermark has no idle keys),
         ``offset``, ``emit_partial``, ``time``, ``key``, ``arrival_time``,
         ``time_unit``, ``partitions``, ``hash`` and ``seed``.
@@ -173,8 +173,10 @@ class WatermarkTuner:
         self.size_menu = widgets.Dropdown(
             options=size_options, value=cfg.spec.size, description="window"
         )
+        # Scope "partition" needs partitions: offered only when they were given.
+        scopes = [scope for scope in SCOPES if scope != "partition" or cfg.partitions]
         self.scope_toggle = widgets.ToggleButtons(
-            options=list(SCOPES), value=cfg.scope, description="scope"
+            options=scopes, value=cfg.scope, description="scope"
         )
         self.symbol_menu = widgets.Dropdown(
             options=[str(k) for k in counts.index],
@@ -285,7 +287,12 @@ class WatermarkTuner:
                     shown = [
                         duration_text(v) if isinstance(v, pd.Timedelta) else v for v in offered
                     ]
-                    raise ValueError(f"{name}: {value!r} is not offered; choose one of {shown}")
+                    hint = ""
+                    if value == "partition":
+                        hint = " (scope 'partition' needs a tuner built with partitions=P)"
+                    raise ValueError(
+                        f"{name}: {value!r} is not offered; choose one of {shown}{hint}"
+                    )
                 control.value = value
         except (ValueError, TypeError) as exc:
             self._holding = False

@@ -566,9 +566,11 @@ def test_tuner_options_are_the_records(ticks):
         tune(ticks, "5s", agg="ohlcv")
     with pytest.raises(ValueError, match="idle_timeout: only applies"):
         tune(ticks, "5s", idle_timeout="1s")
-    # Without partitions the partition scope says what it needs.
+    # Scope "partition" needs partitions: offered when they are given.
+    assert tuner.scope_toggle.options == ("global", "key")
     tuner.set(scope="partition")
-    assert "partitions" in tuner.message and tuner.summary == {}
+    assert "partitions=P" in tuner.message and tuner.summary == {}
+    assert tune(ticks, "5s", partitions=2).scope_toggle.options == ("global", "key", "partition")
 
 
 # -- exact numbers and pixels from the fast paths ---------------------------------

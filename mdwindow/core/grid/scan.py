@@ -42,7 +42,9 @@ __all__ = ["GridWork", "RowScan", "scan_pass", "scan_rows", "waits_of"]
 
 
 @njit(cache=True, nogil=True)
-def scan_pass(t, bad_time, codes, scope, n_scope, n_keys, size, offset, idle, thresholds):
+def scan_pass(
+    t, bad_time, codes, scope, n_scope, n_keys, size, offset, idle, thresholds
+):  # pragma: no cover - compiled
     """One pass in arrival order; see the module's docstring.
 
     Returns ``(valid, end, max_before, max_after, histogram, key_first,

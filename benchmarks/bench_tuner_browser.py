@@ -226,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_tuner_browser_") as scratch:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        return run(args, work)
+        try:
+            return run(args, work)
+        except H.HarnessError as exc:
+            print(f"failed: {exc}", file=sys.stderr)
+            return 1
 
 
 def run(args: argparse.Namespace, work: Path) -> int:

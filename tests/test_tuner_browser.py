@@ -21,12 +21,11 @@ keyboard, the window size menu and the scope buttons. After each move:
   widget", "Model not found", a traceback) and no stderr output in the page.
 
 One session serves the module's tests, in order: the tuner as Run All leaves
-it, the moves, then every scope the tuner offers (scope "partition" is a known
-defect, reported as xfail while it lasts: the tuner offers it, then refuses it
-without ``partitions=``). Screenshots of each step (``NN-step.png``) and what was
-observed (``steps.json``) stay in the session's temporary directory
-(``tuner_browser0`` under pytest's base temp). Skipped when chromium,
-JupyterLab or Playwright is missing, unless ``MDWINDOW_REQUIRE_BROWSER`` is set
+it, the moves, then every scope the tuner offers. Screenshots of each step
+(``NN-step.png``) and what was observed (``steps.json``) stay in the session's
+temporary directory (``tuner_browser0`` under pytest's base temp). Skipped
+when chromium, JupyterLab or Playwright is missing, unless
+``MDWINDOW_REQUIRE_BROWSER`` is set
 (CI): then it fails.
 """
 
@@ -322,22 +321,11 @@ def test_moves_by_keyboard_and_mouse_show_the_kernels_state(tuner):
     tuner.last = seen
 
 
-#: A known defect: the tuner offers scope "partition", then refuses it
-#: (``tune()`` without ``partitions=``) with this message and a broken image.
-PARTITION_DEFECT = "needs partitions=P"
-
-
 @pytest.mark.browser
 def test_every_offered_scope_works(tuner):
     seen = tuner.last
     for scope in seen.controls["scope"]["options"]:
-        if scope == seen.controls["scope"]["label"]:
-            continue
-        tuner.view.choose("scope", scope)
-        try:
+        if scope != seen.controls["scope"]["label"]:
+            tuner.view.choose("scope", scope)
             seen = tuner.settle(f"scope-{scope}", seen, {"scope": scope})
-        except AssertionError as exc:
-            if PARTITION_DEFECT in str(exc):
-                pytest.xfail(f"known defect: scope {scope!r} is offered, then refused: {exc}")
-            raise
     tuner.last = seen

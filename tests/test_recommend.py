@@ -439,3 +439,38 @@ def test_cli_subcommand_runs_and_saves_the_figure(tmp_path):
         done.stdout
     )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- grids read off the data --------------------------------------------------
+
+
+@given(ticks=tick_frames(), opts=window_options())
+def test_disorder_is_how_far_the_scope_maximum_is_past_each_row(ticks, opts):
+    from mdwindow.core.grid import TickColumns
+    from mdwindow.core.grid.disorder import measure_disorder
+    from mdwindow.core.options import WindowOptions
+    from tests.reference import partition_of
+
+    opts.pop("arrival_time", None)
+    cfg = WindowOptions.build("2s", **opts)
+    got = measure_disorder(TickColumns.of(cfg, ticks), cfg).rows
+    idle = opts.get("idle_timeout")
+    idle_ns = None if idle is None else pd.Timedelta(idle).value
+    own: dict = {}
+    global_max = None
+    expected = []
+    for t, key in zip(ticks["ts"], ticks["symbol"], strict=True):
+        if pd.isna(t) or key is None:
+            continue
+        t = t.value
+        scope = {"global": 0, "key": key}.get(cfg.scope)
+        if cfg.scope == "partition":
+            scope = partition_of(key, cfg.partitions, "murmur3", 0)
+        followed = own.get(scope)
+        if idle_ns is not None and global_max is not None:
+            floor = global_max - idle_ns
+            followed = floor if followed is None else max(followed, floor)
+        expected.append(0 if followed is None else max(followed - t, 0))
+        own[scope] = t if scope not in own else max(own[scope], t)
+        global_max = t if global_max is None else max(global_max, t)
+    assert got.tolist() == expected

@@ -323,12 +323,18 @@ def write_frame(frame: pd.DataFrame, kind: FrameKind, *, index: str | None = Non
     """
     if kind.library == "pandas":
         return frame
+    attrs = frame.attrs
     if index is not None:
         frame = frame.reset_index(names=index)
+    elif attrs:
+        frame = frame.copy(deep=False)
+    # pyarrow would try (and warn when it fails) to keep attrs in pandas'
+    # metadata, which is dropped below: they go under ATTRS_METADATA instead.
+    frame.attrs = {}
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = _restore_arrow_types(table, frame, kind)
     # pandas' own metadata would only restore what the Arrow types say already.
-    metadata = {ATTRS_METADATA: json.dumps(frame.attrs, default=str)} if frame.attrs else None
+    metadata = {ATTRS_METADATA: json.dumps(attrs, default=str)} if attrs else None
     table = table.replace_schema_metadata(metadata)
     if kind.library == "arrow":
         return table

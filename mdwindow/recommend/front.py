@@ -251,8 +251,9 @@ def recommend_from_grid(
     point = annotated.iloc[position]
     valid = int(point["on_time"] + point["late_accepted"] + point["dropped"])
     wait = annotated["lag"] + annotated["lateness"]
-    smaller = annotated.loc[(wait < wait.iloc[position]) & ~annotated["meets_target"], "lag"]
-    forcing_wait = wait[smaller.index].max() if len(smaller) else None
+    # Drops depend on the wait only: the next smaller setting that misses the target.
+    missing = wait[(wait < wait.iloc[position]) & ~annotated["meets_target"]]
+    forcing_wait = missing.max() if len(missing) else None
     return Recommendation(
         lag=pd.Timedelta(point["lag"]),
         allowed_lateness=pd.Timedelta(point["lateness"]),

@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -289,6 +290,16 @@ def test_recommend_from_a_sweep_frame_gives_the_same_point():
     assert from_grid == rec  # equality leaves the frames out
     assert from_grid.forcing_keys is None and rec.forcing_keys is not None
     assert rec.latency_clock == "arrival_time" and rec.scope == "key"
+
+
+def test_polars_and_arrow_ticks_give_the_same_recommendation():
+    pl = pytest.importorskip("polars")
+    ticks = pd.read_csv(SMALL_CSV, parse_dates=["ts", "recv_ts"])
+    rec = recommend(ticks, "1s", scope="partition", partitions=3, idle_timeout="2s")
+    for other in (pl.from_pandas(ticks), pa.Table.from_pandas(ticks)):
+        again = recommend(other, "1s", scope="partition", partitions=3, idle_timeout="2s")
+        assert again == rec
+        assert again.forcing_keys.equals(rec.forcing_keys)
 
 
 def test_pareto_frontier_keeps_the_points_nothing_beats():

@@ -20,6 +20,7 @@ from mdwindow.core.grid.disorder import (
 from mdwindow.core.grid.key_losses import KEY_LOSS_COLUMNS, key_losses
 from mdwindow.core.options import TumblingWindowSpec, WindowOptions
 from mdwindow.core.times import to_nanos
+from mdwindow.interchange import FrameLike, read_frame
 from mdwindow.recommend.choice import (
     LOSS_COLUMNS,
     annotate_grid,
@@ -68,7 +69,7 @@ def derived_grids(
 
 
 def recommend(
-    ticks: pd.DataFrame,
+    ticks: FrameLike,
     spec: TumblingWindowSpec | Any,
     *,
     max_drop_rate: float = 1e-3,
@@ -95,8 +96,10 @@ def recommend(
 
     Parameters
     ----------
-    ticks : pandas.DataFrame
-        The tick frame, rows in arrival order (or give ``arrival_time``).
+    ticks : pandas, polars or Arrow frame
+        The tick frame, rows in arrival order (or give ``arrival_time``);
+        any kind :func:`mdwindow.sweep` takes. The frames of the
+        recommendation are pandas whatever the input.
     spec : TumblingWindowSpec or duration
         Window size and offset.
     max_drop_rate : float, default 1e-3
@@ -194,6 +197,7 @@ def recommend(
     target = check_target(max_drop_rate, objective)
     lag_values = None if lags is None else _grid_values(lags, "lags")
     lateness_values = None if latenesses is None else _grid_values(latenesses, "latenesses")
+    ticks, _ = read_frame(ticks)
     columns = TickColumns.of(cfg, ticks)
     if lag_values is None or lateness_values is None:
         derived_lags, derived_latenesses = derived_grids(columns, cfg, target, objective)

@@ -2,25 +2,17 @@
 
 Needs ipywidgets 8 (``pip install "mdwindow[notebook]"``).
 
-The tuner is the widget front door onto the grid pass of
-:mod:`mdwindow.core.grid`: its controls describe a window size, scope, lag
-and lateness, and an update must feel instant on a million ticks, so it
-never reruns the whole windowing for a control move:
-
-- the counts (dropped, late, windows, latency) for every (lag, lateness)
-  on the sliders are the grid of that window size and scope, computed
-  once from one compiled pass over all rows and kept
-  (:class:`~mdwindow.core.grid.TunerGrids`); they equal
-  :func:`mdwindow.sweep.sweep`, and so separate ``tumbling_windows`` calls;
-- the watermark plot needs only the rows that share the picked symbol's
-  watermark, sliced from that same pass; a slider move only judges each
-  of them again (:func:`~mdwindow.core.grid.judge_rows`);
-- the figure keeps its artists and gets new data
-  (:mod:`mdwindow.plotting.tuner_figure`).
-
-The figure is a held :class:`matplotlib.figure.Figure` (never pyplot state),
-rendered to PNG into an ``ipywidgets.Image``, so it works without an
-interactive matplotlib backend and can be inspected in tests.
+The widget front door onto the grid pass of :mod:`mdwindow.core.grid`. An
+update must feel instant on a million ticks, so a control move never reruns
+the windowing: the counts of every (lag, lateness) on the sliders are the
+grid of the window size and scope, read once off one compiled pass over all
+rows (:class:`~mdwindow.core.grid.TunerGrids`; they equal
+:func:`mdwindow.sweep.sweep`, and so ``tumbling_windows``); the watermark plot
+needs only the rows sharing the picked symbol's watermark, sliced from that
+pass and judged again on a slider move (:func:`~mdwindow.core.grid.judge_rows`).
+The figure (:mod:`mdwindow.plotting.tuner_figure`) is a held matplotlib
+``Figure`` rendered to PNG into an ``ipywidgets.Image``: no interactive
+backend needed, and tests can inspect it.
 """
 
 from __future__ import annotations
@@ -199,13 +191,7 @@ class WatermarkTuner:
             ]
         )
         self.widget = widgets.VBox([controls, self.message_html, self.summary_html, self.image])
-        for control in (
-            self.lag_slider,
-            self.lateness_slider,
-            self.size_menu,
-            self.scope_toggle,
-            self.symbol_menu,
-        ):
+        for control in self._controls().values():
             control.observe(self._on_change, names="value")
         load_compiled()
         self.update()
@@ -260,13 +246,7 @@ class WatermarkTuner:
         """Move controls from code: ``lag=``, ``allowed_lateness=``, ``size=``, ``scope=``,
         ``symbol=``. A value the control does not offer shows a message instead.
         Several controls moved in one call make one update."""
-        controls = {
-            "lag": self.lag_slider,
-            "allowed_lateness": self.lateness_slider,
-            "size": self.size_menu,
-            "scope": self.scope_toggle,
-            "symbol": self.symbol_menu,
-        }
+        controls = self._controls()
         unknown = set(values) - set(controls)
         if unknown:
             raise TypeError(f"set: unknown control(s) {sorted(unknown)}; use {sorted(controls)}")
@@ -276,13 +256,9 @@ class WatermarkTuner:
             for name, value in values.items():
                 control = controls[name]
                 if name in ("lag", "allowed_lateness", "size"):
-                    value = pd.Timedelta(value)
-                    offered = [v for _, v in control.options]
-                elif name == "symbol":
-                    value = str(value)
-                    offered = list(control.options)
+                    value, offered = pd.Timedelta(value), [v for _, v in control.options]
                 else:
-                    offered = list(control.options)
+                    value, offered = str(value), list(control.options)
                 if value not in offered:
                     shown = [
                         duration_text(v) if isinstance(v, pd.Timedelta) else v for v in offered
@@ -301,6 +277,16 @@ class WatermarkTuner:
         self._holding = False
         if [control.value for control in controls.values()] != before or self.message:
             self.update()
+
+    def _controls(self) -> dict[str, Any]:
+        """The controls, by the names :meth:`set` takes."""
+        return {
+            "lag": self.lag_slider,
+            "allowed_lateness": self.lateness_slider,
+            "size": self.size_menu,
+            "scope": self.scope_toggle,
+            "symbol": self.symbol_menu,
+        }
 
     # -- updating ------------------------------------------------------------
 

@@ -1,22 +1,25 @@
-"""The per-row pass for ``emit="final"`` (numba), and its working state.
+"""The heap pass for ``emit="final"`` (numba): any watermark, idle timeouts included.
 
 Open windows live in recycled *slots*: a slot holds one open window's key,
 start, counts and (for agg="ohlcv") running aggregates, so the working set
 is as small as the set of open windows, not the number of windows seen.
-Windows waiting to close sit in binary min-heaps ordered by (start, key
-rank): all windows have one size, so that is the order in which a rising
-watermark closes them, and the key rank orders windows closing together.
-There is one heap per watermark scope in a shared pool (heap ``h`` is
+Windows waiting to close sit in the indexed min-heaps of
+:mod:`~mdwindow.core.heaps`, ordered by (start, key rank). There is one
+heap per watermark scope in a shared pool (heap ``h`` is
 ``pool[off[h] : off[h] + length[h]]`` with room for ``cap[h]``), plus, with
 an idle timeout, one heap ``every`` of all open windows, which the global
-maximum can close whatever their scope. Heaps are indexed: each slot knows
-its position in them, so a window closed through one heap leaves the other
-at once.
+maximum can close whatever their scope; a window closed through one heap
+leaves the other at once. Without an idle timeout, and with few windows
+open per key, the ring pass of :mod:`~mdwindow.core.ring_pass` does the
+same work faster; this pass takes every other case.
 
-The pass is compiled without numba's runtime (see ``nrt_free``) and so
-allocates nothing: when it runs out of slots or heap room it stops before
-the row that needs them, and :func:`final_pass` grows the arrays and
-resumes it.
+The outputs are those of the ring pass (the pane columns of
+:mod:`~mdwindow.core.pane_columns`, the dropped rows' fields ``D_*``):
+nothing per row but the window id of each accepted row. The pass is
+compiled without numba's runtime (see ``nrt_free``) and so allocates
+nothing: when it runs out of slots or heap room it stops before the row
+that needs them, and :func:`~mdwindow.core.final_work.final_pass` grows
+the arrays and resumes it.
 """
 
 from __future__ import annotations
@@ -24,22 +27,32 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
+from mdwindow.core.heaps import HEAP_RANK, HEAP_START, closes_first, heap_insert, heap_remove
 from mdwindow.core.kernels import (
     nrt_free,
     nrt_free_inline,
     table_delete,
     table_find,
 )
+from mdwindow.core.pane_columns import (
+    N_COUNT,
+    N_LATE,
+    N_ROW,
+    T_END,
+    T_START,
+    T_WATERMARK,
+    PaneColumns,
+)
+from mdwindow.core.ring_layout import D_LATE_BY, D_ROW, D_START, D_WATERMARK
 from mdwindow.core.rules import (
     DROPPED,
     LATE,
     NEG_INF,
-    REJECTED,
     VALID,
     close_level,
     effective_watermark,
+    fire_level,
     in_window,
     judge,
     window_start,
@@ -50,17 +63,17 @@ from mdwindow.core.rules import (
     S_KEY, S_START, S_RANK, S_ROWS, S_LATE, S_WINDOW, S_OPEN,
     S_HEAP_POS, S_EVERY_POS, S_SEEN, S_FIRST_T, S_LAST_T,
 ) = range(12)  # fmt: skip
+assert (S_START, S_RANK) == (HEAP_START, HEAP_RANK)
 #: Fields of ``counters``.
 (
     C_ROW, C_WINDOWS, C_EMITTED, C_DROPPED, C_REJECTED, C_FREE, C_OPEN,
-    C_EVERY, C_POOL, C_GLOBAL_MAX, C_NEED_HEAP,
-) = range(11)  # fmt: skip
-#: Fields of ``per_row`` (one column per chunk row).
-ROW_START, ROW_W_BEFORE, ROW_W_AFTER, ROW_ARRIVAL = range(4)
-#: Fields of ``emitted`` (int64, one column per emitted window, in order).
-E_KEY, E_START, E_ROWS, E_LATE, E_ROW, E_WATERMARK = range(6)
+    C_EVERY, C_POOL, C_GLOBAL_MAX, C_NEED_HEAP, C_LATE,
+) = range(12)  # fmt: skip
+N_COUNTERS = 12
 #: Why :func:`final_rows` stopped early.
 DONE, NEED_SLOTS, NEED_HEAP = range(3)
+#: Fewest slots a new working state starts with (tests lower it to exercise growth).
+MIN_SLOTS = 64
 
 
 class FinalInputs(NamedTuple):
@@ -80,17 +93,13 @@ class FinalInputs(NamedTuple):
 class FinalOutputs(NamedTuple):
     """What :func:`final_rows` fills in."""
 
-    per_row: np.ndarray  # (4, n) int64: ROW_* per chunk row
-    status: np.ndarray  # (n,) int8: 0 on time, 1 late, 2 dropped, 3 rejected
     window: np.ndarray  # per row (kept and chunk): window id, -1 for none
     pane: np.ndarray  # per window id: position among the emitted windows, -1 while open
-    dropped: np.ndarray  # (2, n) int64: chunk row, how late
+    dropped: np.ndarray  # (4, n) int64: D_* per dropped row
     rejected: np.ndarray  # (n,) int64: chunk row
     reasons: np.ndarray  # (n,) int8: 0 missing time, 1 missing key, 2 out of range
-    emitted: np.ndarray  # (6, cap) int64: E_* per emitted window
-    prices: np.ndarray  # (4, cap): open, high, low, close per emitted window
-    volume: np.ndarray  # (cap,): volume per emitted window
-    vwap: np.ndarray  # (cap,) float64: vwap per emitted window
+    late_rows: np.ndarray  # (n,) int64: chunk rows accepted late
+    panes: PaneColumns  # the emitted windows, in emission order
 
 
 class FinalWork(NamedTuple):
@@ -110,70 +119,6 @@ class FinalWork(NamedTuple):
     length: np.ndarray
     cap: np.ndarray
     every: np.ndarray  # the heap of all open slots (idle timeout; C_EVERY long)
-
-
-@nrt_free_inline
-def _closes_first(a, b, slots):  # pragma: no cover - compiled
-    return slots[S_START, a] < slots[S_START, b] or (
-        slots[S_START, a] == slots[S_START, b] and slots[S_RANK, a] < slots[S_RANK, b]
-    )
-
-
-@nrt_free_inline
-def _sift_up(heap, base, i, slots, pos):  # pragma: no cover - compiled
-    """Move the slot at ``heap[base + i]`` up to its place; ``slots[pos]`` tracks positions."""
-    g = heap[base + i]
-    while i > 0:
-        parent = (i - 1) >> 1
-        above = heap[base + parent]
-        if not _closes_first(g, above, slots):
-            break
-        heap[base + i] = above
-        slots[pos, above] = i
-        i = parent
-    heap[base + i] = g
-    slots[pos, g] = i
-
-
-@nrt_free_inline
-def _sift_down(heap, base, n, i, slots, pos):  # pragma: no cover - compiled
-    """Move the slot at ``heap[base + i]`` down to its place in a heap of ``n``."""
-    g = heap[base + i]
-    while True:
-        child = 2 * i + 1
-        if child >= n:
-            break
-        other = child + 1
-        if other < n and _closes_first(heap[base + other], heap[base + child], slots):
-            child = other
-        below = heap[base + child]
-        if not _closes_first(below, g, slots):
-            break
-        heap[base + i] = below
-        slots[pos, below] = i
-        i = child
-    heap[base + i] = g
-    slots[pos, g] = i
-
-
-@nrt_free_inline
-def heap_insert(heap, base, n, g, slots, pos):  # pragma: no cover - compiled
-    """Add slot ``g`` to a heap of ``n`` (which has room); the caller counts it."""
-    heap[base + n] = g
-    _sift_up(heap, base, n, slots, pos)
-
-
-@nrt_free_inline
-def heap_remove(heap, base, n, g, slots, pos):  # pragma: no cover - compiled
-    """Take slot ``g`` out of a heap of ``n``; the caller counts it."""
-    i = slots[pos, g]
-    last = heap[base + n - 1]
-    if i == n - 1:
-        return
-    heap[base + i] = last
-    slots[pos, last] = i
-    _sift_up(heap, base, i, slots, pos)
-    _sift_down(heap, base, n - 1, slots[pos, last], slots, pos)
 
 
 @nrt_free_inline
@@ -262,8 +207,8 @@ def _add_row(g, j, late, inp, work, fuse):  # pragma: no cover - compiled
 
 
 @nrt_free_inline
-def _close_window(g, row, watermark, inp, out, work, idle, fuse):  # pragma: no cover
-    """Emit the window in slot ``g`` after chunk row ``row`` and free the slot."""
+def _close_window(g, row, watermark, inp, out, work, idle, size, fuse):  # pragma: no cover
+    """Emit the window in slot ``g`` after arrival ``row`` and free the slot."""
     c = work.counters
     slots = work.slots
     k = slots[S_KEY, g]
@@ -278,20 +223,23 @@ def _close_window(g, row, watermark, inp, out, work, idle, fuse):  # pragma: no 
     p = c[C_EMITTED]
     c[C_EMITTED] += 1
     out.pane[slots[S_WINDOW, g]] = p
-    emitted = out.emitted
-    emitted[E_KEY, p] = k
-    emitted[E_START, p] = slots[S_START, g]
-    emitted[E_ROWS, p] = slots[S_ROWS, g]
-    emitted[E_LATE, p] = slots[S_LATE, g]
-    emitted[E_ROW, p] = row
-    emitted[E_WATERMARK, p] = watermark
+    panes = out.panes
+    st = slots[S_START, g]
+    panes.key[p] = k
+    panes.times[T_START, p] = st
+    panes.times[T_END, p] = fire_level(st, size)
+    panes.times[T_WATERMARK, p] = watermark
+    panes.counts[N_COUNT, p] = slots[S_ROWS, g]
+    if slots[S_LATE, g] != 0:
+        panes.counts[N_LATE, p] = slots[S_LATE, g]
+    panes.counts[N_ROW, p] = row
     if fuse:
         for f in range(4):
             # A window whose prices were all missing has none (only float prices can be).
-            out.prices[f, p] = work.slot_prices[f, g] if slots[S_SEEN, g] else np.nan
-        out.volume[p] = work.slot_volume[g]
+            panes.prices[f, p] = work.slot_prices[f, g] if slots[S_SEEN, g] else np.nan
+        panes.volume[p] = work.slot_volume[g]
         amount = work.slot_vwap[1, g]
-        out.vwap[p] = work.slot_vwap[0, g] / amount if amount != 0 else np.nan
+        panes.vwap[p] = work.slot_vwap[0, g] / amount if amount != 0 else np.nan
     slots[S_OPEN, g] = 0
     work.free[c[C_FREE]] = g
     c[C_FREE] += 1
@@ -299,7 +247,7 @@ def _close_window(g, row, watermark, inp, out, work, idle, fuse):  # pragma: no 
 
 @nrt_free
 def final_rows(
-    inp, out, work, n_old, base, missing_key_scope, size, offset, lag, idle, lateness, fuse
+    inp, out, work, n_old, base, size, offset, lag, idle, lateness, fuse
 ):  # pragma: no cover - compiled
     """Judge every row, put it in its window and close windows as the watermark passes.
 
@@ -318,7 +266,6 @@ def final_rows(
     slots = work.slots
     table = work.table
     scope_max = work.scope_max
-    per_row = out.per_row
     has_bad = inp.bad_time.shape[0] > 0
     gm = c[C_GLOBAL_MAX]
     for j in range(c[C_ROW], inp.t.shape[0]):
@@ -346,8 +293,7 @@ def final_rows(
             late = inp.old_late[j]
         else:
             ti = inp.t[j]
-            per_row[ROW_ARRIVAL, i] = base + i
-            s = inp.scope_of_key[k] if k >= 0 else missing_key_scope
+            s = inp.scope_of_key[k] if k >= 0 else -1
             bad = has_bad and inp.bad_time[i] != 0
             # A key's rows mostly fall in the window of its previous row: that
             # start (any start is on the grid) spares the two divisions.
@@ -357,25 +303,25 @@ def final_rows(
             else:
                 st, reason = window_start(ti, bad, k < 0, size, offset)
             out.window[j] = -1
-            w_before = NEG_INF if s < 0 else effective_watermark(scope_max[s], gm, lag, idle)
-            per_row[ROW_W_BEFORE, i] = w_before
-            per_row[ROW_W_AFTER, i] = w_before
             if reason != VALID:
-                out.status[i] = REJECTED
-                per_row[ROW_START, i] = NEG_INF
                 out.rejected[c[C_REJECTED]] = i
                 out.reasons[c[C_REJECTED]] = reason
                 c[C_REJECTED] += 1
                 continue
-            per_row[ROW_START, i] = st
+            w_before = effective_watermark(scope_max[s], gm, lag, idle)
             state, how_late = judge(w_before, st, size, lateness)
-            out.status[i] = state
             late = state == LATE
             if state == DROPPED:
                 accepted = False
-                out.dropped[0, c[C_DROPPED]] = i
-                out.dropped[1, c[C_DROPPED]] = how_late
+                d = c[C_DROPPED]
+                out.dropped[D_ROW, d] = i
+                out.dropped[D_LATE_BY, d] = how_late
+                out.dropped[D_START, d] = st
+                out.dropped[D_WATERMARK, d] = w_before
                 c[C_DROPPED] += 1
+            elif late:
+                out.late_rows[c[C_LATE]] = i
+                c[C_LATE] += 1
         if accepted:
             # A key's rows mostly fall in its latest window: try it before hashing.
             g = work.last_of_key[k]
@@ -397,7 +343,6 @@ def final_rows(
         if global_moved:
             gm = ti
         w_now = effective_watermark(scope_max[s], gm, lag, idle)
-        per_row[ROW_W_AFTER, i] = w_now
         if not (own_moved or (idle >= 0 and global_moved)):
             continue
         # The level that the global maximum alone holds every scope to.
@@ -415,197 +360,10 @@ def final_rows(
                     b = -1
             if a < 0 and b < 0:
                 break
-            g = a if (b < 0 or (a >= 0 and not _closes_first(b, a, slots))) else b
+            g = a if (b < 0 or (a >= 0 and not closes_first(b, a, slots))) else b
             scope_of_g = inp.scope_of_key[slots[S_KEY, g]]
             watermark = effective_watermark(scope_max[scope_of_g], gm, lag, idle)
-            _close_window(g, i, watermark, inp, out, work, idle, fuse)
+            _close_window(g, base + i, watermark, inp, out, work, idle, size, fuse)
     c[C_ROW] = inp.t.shape[0]
     c[C_GLOBAL_MAX] = gm
     return DONE
-
-
-def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
-    """``values`` in a new array whose last axis holds ``capacity``."""
-    bigger = np.empty(values.shape[:-1] + (capacity,), values.dtype)
-    bigger[..., : values.shape[-1]] = values
-    return bigger
-
-
-#: Fewest slots :func:`new_final_work` starts with (tests lower it to exercise growth).
-MIN_SLOTS = 64
-
-
-def _free_stack(capacity: int, used: int) -> np.ndarray:
-    """Room for ``capacity`` free slots, holding slots ``used .. capacity-1`` (lowest on top)."""
-    free = np.empty(capacity, np.int64)
-    free[: capacity - used] = np.arange(capacity - 1, used - 1, -1)
-    return free
-
-
-def final_counters() -> np.ndarray:
-    """The ``counters`` of :func:`final_rows` (C_*), all zero."""
-    return np.zeros(11, np.int64)
-
-
-def new_final_work(
-    scope_max: np.ndarray,
-    global_max: int,
-    n_keys: int,
-    price_dtype,
-    size_dtype,
-    slots: int,
-    counters: np.ndarray,
-) -> FinalWork:
-    """Working state for :func:`final_rows` with room for ``slots`` open windows."""
-    slots = max(MIN_SLOTS, 1 << (int(slots) - 1).bit_length())
-    n_scopes = len(scope_max)
-    counters[C_FREE] = slots
-    counters[C_GLOBAL_MAX] = global_max
-    counters[C_POOL] = 4 * n_scopes
-    slot_fields = np.empty((12, slots), np.int64)
-    slot_fields[S_OPEN] = 0
-    return FinalWork(
-        counters=counters,
-        scope_max=scope_max,
-        table=np.full(2 * slots, -1, np.int64),
-        last_of_key=np.full(n_keys, -1, np.int64),
-        slots=slot_fields,
-        slot_prices=np.empty((4, slots), price_dtype),
-        slot_volume=np.empty(slots, size_dtype),
-        slot_vwap=np.empty((2, slots), np.float64),
-        free=_free_stack(slots, 0),
-        pool=np.empty(max(4 * n_scopes, 64), np.int64),
-        off=np.arange(0, 4 * n_scopes, 4, dtype=np.int64),
-        length=np.zeros(n_scopes, np.int64),
-        cap=np.full(n_scopes, 4, np.int64),
-        every=np.empty(slots, np.int64),
-    )
-
-
-def final_pass(
-    inp, out, work, n_old, base, missing_key_scope, size, offset, lag, idle, lateness, fuse
-):
-    """Run :func:`final_rows` to the end, growing its working arrays when it asks."""
-    while True:
-        need = final_rows(
-            inp, out, work, n_old, base, missing_key_scope, size, offset, lag, idle, lateness, fuse
-        )
-        if need == DONE:
-            return work
-        c = work.counters
-        if need == NEED_SLOTS:
-            old = work.slots.shape[1]
-            new = 2 * old
-            c[C_FREE] = new - old
-            slots = _grown(work.slots, new)
-            slots[S_OPEN, old:] = 0
-            table = np.full(2 * new, -1, np.int64)
-            _rehash(table, work.table, slots[S_KEY], slots[S_START])
-            work = work._replace(
-                table=table,
-                slots=slots,
-                slot_prices=_grown(work.slot_prices, new),
-                slot_volume=_grown(work.slot_volume, new),
-                slot_vwap=_grown(work.slot_vwap, new),
-                free=_free_stack(new, old),
-                every=_grown(work.every, new),
-            )
-        else:
-            # Move the full heap to a region twice as large at the end of the pool.
-            h = c[C_NEED_HEAP]
-            used = c[C_POOL]
-            start, length, cap = work.off[h], work.length[h], work.cap[h]
-            pool = work.pool
-            if used + 2 * cap > len(pool):
-                pool = _grown(pool, 2 * (used + 2 * cap))
-            pool[used : used + length] = pool[start : start + length]
-            work.off[h] = used
-            work.cap[h] = 2 * cap
-            c[C_POOL] = used + 2 * cap
-            work = work._replace(pool=pool)
-
-
-def resumed_work(
-    work: FinalWork, scope_max: np.ndarray, global_max: int, n_keys: int, key_rank, new_keys: bool
-) -> FinalWork:
-    """``work`` of the previous chunk, ready for :func:`final_rows` on the next one.
-
-    Its open windows stay where they are (ids ``0 .. open-1`` from
-    :func:`renumber_open`); the per-key and per-scope arrays grow for keys
-    and scopes first seen in this chunk, and with ``new_keys`` the open
-    slots take their keys' new ranks (inserting keys keeps the order of the
-    others, so every heap stays a heap).
-    """
-    c = work.counters
-    for field in (C_ROW, C_EMITTED, C_DROPPED, C_REJECTED, C_NEED_HEAP):
-        c[field] = 0
-    c[C_WINDOWS] = c[C_OPEN]
-    c[C_GLOBAL_MAX] = global_max
-    last_of_key = work.last_of_key
-    if n_keys > len(last_of_key):
-        last_of_key = np.full(n_keys, -1, np.int64)
-        last_of_key[: len(work.last_of_key)] = work.last_of_key
-    off, length, cap, pool = work.off, work.length, work.cap, work.pool
-    known, n_scopes = len(off), len(scope_max)
-    if n_scopes > known:
-        # A heap of four for each new scope, at the end of the pool.
-        used = c[C_POOL]
-        added = n_scopes - known
-        off = np.concatenate([off, used + 4 * np.arange(added, dtype=np.int64)])
-        length = np.concatenate([length, np.zeros(added, np.int64)])
-        cap = np.concatenate([cap, np.full(added, 4, np.int64)])
-        c[C_POOL] = used + 4 * added
-        if c[C_POOL] > len(pool):
-            pool = _grown(pool, 2 * c[C_POOL])
-    if new_keys:
-        refresh_ranks(work.slots, key_rank)
-    return work._replace(
-        scope_max=scope_max,
-        last_of_key=last_of_key,
-        off=off,
-        length=length,
-        cap=cap,
-        pool=pool,
-    )
-
-
-@nrt_free
-def refresh_ranks(slots, key_rank):  # pragma: no cover - compiled
-    """Give every open slot the current rank of its key."""
-    for g in range(slots.shape[1]):
-        if slots[S_OPEN, g] == 1:
-            slots[S_RANK, g] = key_rank[slots[S_KEY, g]]
-
-
-@nrt_free
-def renumber_open(slots, remap):  # pragma: no cover - compiled
-    """Number the open windows ``0 .. open-1`` (by slot); ``remap[old id]`` gets the
-    new id of each open window and stays -1 for the others."""
-    n = 0
-    for g in range(slots.shape[1]):
-        if slots[S_OPEN, g] == 1:
-            remap[slots[S_WINDOW, g]] = n
-            slots[S_WINDOW, g] = n
-            n += 1
-    return n
-
-
-@nrt_free
-def _rehash(table, old_table, w_key, w_start):  # pragma: no cover - compiled
-    """Insert every slot of ``old_table`` into the empty ``table``."""
-    for g in old_table:
-        if g >= 0:
-            table[table_find(table, w_key[g], w_start[g], w_key, w_start)] = g
-
-
-@njit(cache=True)
-def open_row_positions(gid, w_pane):  # pragma: no cover - compiled
-    """Positions of the rows whose window is still open (in a window, not emitted)."""
-    out = np.empty(gid.shape[0], np.int64)
-    count = 0
-    for r in range(gid.shape[0]):
-        g = gid[r]
-        if g >= 0 and w_pane[g] < 0:
-            out[count] = r
-            count += 1
-    return out[:count].copy()

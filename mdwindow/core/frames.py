@@ -107,7 +107,12 @@ def make_frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame
     copy then, and later copies and slices of the frame cost per block);
     large ones keep each array as it is.
     """
-    blocks = _blocks(arrays, stack=len(index) <= CONSOLIDATE_ROWS)
+    return frame_of_blocks(columns, _blocks(arrays, stack=len(index) <= CONSOLIDATE_ROWS), index)
+
+
+def frame_of_blocks(columns: pd.Index, blocks: list, index: pd.Index) -> pd.DataFrame:
+    """A frame of ready blocks ``(values, column positions)``: 2-D numpy arrays or
+    nanosecond datetime arrays (one row per position), or 1-D pandas arrays."""
     if _FAST_BLOCKS is not None:
         try:
             return _FAST_BLOCKS(blocks, index, columns)
@@ -118,7 +123,11 @@ def make_frame(columns: pd.Index, arrays: list, index: pd.Index) -> pd.DataFrame
 
         return create_dataframe_from_blocks(blocks, index, columns)
     except (ImportError, AttributeError, TypeError):  # pragma: no cover - other pandas
-        frame = pd.DataFrame(dict(enumerate(arrays)), index, copy=False)
+        arrays: dict[int, Any] = {}
+        for values, where in blocks:
+            rows = values if getattr(values, "ndim", 1) == 2 else [values]
+            arrays.update((int(j), row) for j, row in zip(where, rows, strict=True))
+        frame = pd.DataFrame({j: arrays[j] for j in range(len(columns))}, index, copy=False)
         frame.columns = columns
         return frame
 

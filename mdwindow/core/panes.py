@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,56 +28,75 @@ from mdwindow.core.rules import NEG_INF
 from mdwindow.core.state import ChunkOutput, Deferred
 from mdwindow.core.times import utc_array
 
+#: Chunks of more rows than this are always held as a copy-on-write view
+#: (cheaper than copying their event times for the trace).
+HOLD_ROWS = 1 << 16
 
-def _held(frame: pd.DataFrame, *positions: np.ndarray) -> pd.DataFrame:
+
+def _held(frame: pd.DataFrame, always: bool, *positions: np.ndarray) -> pd.DataFrame:
     """``frame`` as a deferred build may keep it: a copy-on-write view when rows
     of it are taken later (so changing the caller's frame changes nothing here)."""
-    return frame.copy(deep=False) if any(len(p) for p in positions) else frame
+    return frame.copy(deep=False) if always or any(len(p) for p in positions) else frame
 
 
 class RowOutcome(NamedTuple):
-    """What one step decided for each row of its chunk, in arrival order."""
+    """What one step decided for the rows of its chunk (positions in arrival order).
 
-    arrival: np.ndarray  # arrival position over all pushed rows
-    start: np.ndarray  # window start (NEG_INF for rejected rows)
-    w_before: np.ndarray  # watermark of the row's scope just before it
-    w_after: np.ndarray  # ... and right after it
-    status: np.ndarray  # ON_TIME, LATE, DROPPED or REJECTED
+    The per-row decisions that only the trace shows come from ``per_row``,
+    called when the trace is first read: ``(window start, watermark before,
+    watermark after, status)`` of every row.
+    """
+
+    base: int  # arrival position of the chunk's first row over all pushed rows
     dropped: np.ndarray  # positions of the dropped rows
-    late_by: np.ndarray  # one per dropped row
+    dropped_start: np.ndarray  # their window starts
+    dropped_watermark: np.ndarray  # the watermarks that dropped them
+    late_by: np.ndarray  # how late each was
     rejected: np.ndarray  # positions of the rejected rows
     reasons: np.ndarray  # one per rejected row
+    per_row: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
 
 def deferred_output(
     cfg: WindowOptions, prepared: Prepared, windows: pd.DataFrame, rows: RowOutcome
 ) -> ChunkOutput:
-    """A step's output: ``windows`` built, the per-row frames deferred to first read."""
-    held = _held(prepared.frame, rows.dropped, rows.rejected)
+    """A step's output: ``windows`` built, the per-row frames deferred to first read.
+
+    ``rows.per_row`` gets the chunk's event times, kept as they are now
+    whatever the caller does to its frame afterwards.
+    """
+    held = _held(prepared.frame, prepared.n > HOLD_ROWS, rows.dropped, rows.rejected)
+    # The event times may be a view of the caller's column: a frame held is a
+    # copy-on-write view that keeps them, else they are copied (a small chunk).
+    t = prepared.t if held is not prepared.frame else prepared.t.copy()
     size = cfg.spec.size_ns
-    dropped, rejected = rows.dropped, rows.rejected
+    base = rows.base
+
+    def trace() -> pd.DataFrame:
+        start, w_before, w_after, status = rows.per_row(t)
+        arrival = np.arange(base, base + prepared.n, dtype=np.int64)
+        return trace_frame(held, prepared, arrival, start, w_before, w_after, status)
+
     return ChunkOutput(
         windows=windows,
         late=Deferred(
             lambda: late_frame(
                 held,
                 prepared,
-                dropped,
-                rows.arrival[dropped],
-                rows.start[dropped],
+                rows.dropped,
+                base + rows.dropped,
+                rows.dropped_start,
                 size,
-                rows.w_before[dropped],
+                rows.dropped_watermark,
                 rows.late_by,
             )  # fmt: skip
         ),
         rejected=Deferred(
-            lambda: rejected_frame(held, prepared, rejected, rows.arrival[rejected], rows.reasons)
-        ),
-        trace=Deferred(
-            lambda: trace_frame(
-                held, prepared, rows.arrival, rows.start, rows.w_before, rows.w_after, rows.status
+            lambda: rejected_frame(
+                held, prepared, rows.rejected, base + rows.rejected, rows.reasons
             )
         ),
+        trace=Deferred(trace),
     )
 
 
@@ -180,11 +200,12 @@ def layout_panes(
     emit_watermark: np.ndarray | None,
     emit_time: np.ndarray | None,
     key_table: KeyTable | None = None,
+    end: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The ``windows``-style frame of panes whose aggregates are computed.
 
     ``key_table``, when it is the compiled form of ``keys``, lends its string
-    buffers for taking the panes' keys.
+    buffers for taking the panes' keys; ``end`` may hold the window ends.
     """
     n_panes = len(pane_key)
     out: dict[str, Any] = {}
@@ -203,7 +224,7 @@ def layout_panes(
             else np.empty(0, np.int64)
         )
     out["window_start"] = utc_array(start)
-    out["window_end"] = utc_array(start + cfg.spec.size_ns)
+    out["window_end"] = utc_array(start + cfg.spec.size_ns if end is None else end)
     out.update((name, plain_values(v)) for name, v in values.items())
     out["count"] = count.astype(np.int64, copy=False)
     out["late_count"] = late_count.astype(np.int64, copy=False)

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow.core.final_pass import FinalWork
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.rules import NEG_INF
 
@@ -52,11 +51,12 @@ class LiveWindows:
     so a chunk failing half way leaves nothing usable behind.
     """
 
-    work: FinalWork
+    work: Any  # the working state of the pass that made it (RingWork or FinalWork)
     window: np.ndarray  # window id (slot numbering) of each of the owner's open rows
     fused: bool  # whether the slots fold OHLCV (then of these dtypes)
-    dtypes: tuple
+    dtypes: tuple | None
     owner: object
+    kind: tuple  # ("ring", ring size) or ("heap", None): the pass that made it
 
 
 class Deferred:

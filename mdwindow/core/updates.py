@@ -180,8 +180,8 @@ def updates_chunk(cfg, state, prepared, codes, keys, key_partition):
     dropped = np.flatnonzero(status == DROPPED)
     rejected = np.flatnonzero(reason != VALID)
     outcome = RowOutcome(
-        arrival, start, w_before, w_after, status,
-        dropped, late_by[dropped], rejected, reason[rejected],
+        base, dropped, start[dropped], w_before[dropped], late_by[dropped],
+        rejected, reason[rejected], lambda t: (start, w_before, w_after, status),
     )  # fmt: skip
     output = deferred_output(cfg, prepared, windows, outcome)
     return output, new_state

@@ -1,0 +1,115 @@
+"""The engine's fast paths against the reference, each forced onto the inputs it takes.
+
+The property tests elsewhere reach the ring pass (no idle timeout) and the
+heap pass (idle timeouts) through ``tumbling_windows``; these force the
+rarer branches: a ring too small for the data (every clash falls back to
+the heap pass), the heap pass for every run, and chunked runs carrying the
+working state of either pass from push to push.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mdwindow.core.final as final_step
+from mdwindow import Windower, tumbling_windows
+from tests.compare import assert_matches_reference
+from tests.reference import reference
+from tests.strategies import options, tick_frames
+
+FRAMES = ("windows", "pending", "late", "rejected", "trace")
+
+
+@contextmanager
+def ring_size_of(size):
+    """Make the engine choose ``size`` ring positions (None: the heap pass) for every run."""
+    saved = final_step.ring_size
+    final_step.ring_size = lambda *args: size
+    try:
+        yield
+    finally:
+        final_step.ring_size = saved
+
+
+def chunked(ticks, spec, cuts, **opts):
+    windower = Windower(spec, **opts)
+    bounds = [0, *sorted(cuts), len(ticks)]
+    pieces = zip(bounds[:-1], bounds[1:], strict=True)
+    results = [windower.push(ticks.iloc[a:b]) for a, b in pieces]
+    results.append(windower.flush())
+    out = {}
+    for name in FRAMES:
+        parts = [getattr(r, name) for r in results]
+        non_empty = [p for p in parts if len(p)] or parts[:1]
+        out[name] = pd.concat(non_empty, ignore_index=name in ("windows", "pending"))
+    return out
+
+
+def in_arrival_order(ticks, opts):
+    """Chunks must come in arrival order: sort by the arrival column when there is one."""
+    if "arrival_time" not in opts:
+        return ticks
+    return ticks.iloc[np.argsort(ticks[opts["arrival_time"]].to_numpy(), kind="stable")]
+
+
+def assert_same(got: dict, result) -> None:
+    for name in FRAMES:
+        a, b = got[name], getattr(result, name)
+        if name in ("windows", "pending"):
+            a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=name)
+
+
+@given(ticks=tick_frames(), opts=options(), data=st.data())
+def test_small_ring_falls_back_to_the_heap_pass(ticks, opts, data):
+    """A ring of one position clashes as soon as a key has two windows open."""
+    opts = dict(opts)
+    spec = opts.pop("spec")
+    opts.pop("idle_timeout", None)
+    expected = reference(ticks, spec, **opts)
+    with ring_size_of(1):
+        assert_matches_reference(tumbling_windows(ticks, spec, **opts), expected, ticks)
+        ticks = in_arrival_order(ticks, opts)
+        cuts = data.draw(st.lists(st.integers(0, len(ticks)), max_size=4))
+        assert_same(chunked(ticks, spec, cuts, **opts), tumbling_windows(ticks, spec, **opts))
+
+
+@given(ticks=tick_frames(), opts=options(), data=st.data())
+def test_heap_pass_without_idle_timeout(ticks, opts, data):
+    opts = dict(opts)
+    spec = opts.pop("spec")
+    expected = reference(ticks, spec, **opts)
+    with ring_size_of(None):
+        assert_matches_reference(tumbling_windows(ticks, spec, **opts), expected, ticks)
+        ticks = in_arrival_order(ticks, opts)
+        cuts = data.draw(st.lists(st.integers(0, len(ticks)), max_size=4))
+        assert_same(chunked(ticks, spec, cuts, **opts), tumbling_windows(ticks, spec, **opts))
+
+
+@given(ticks=tick_frames(max_rows=60), opts=options(), data=st.data())
+def test_carried_ring_state_equals_batch(ticks, opts, data):
+    """Pushes carry the ring pass's state (and rebuild it when a state is reused)."""
+    opts = dict(opts)
+    spec = opts.pop("spec")
+    opts.pop("idle_timeout", None)
+    ticks = in_arrival_order(ticks, opts)
+    arrow = ticks.assign(symbol=ticks["symbol"].astype("str"))
+    cuts = data.draw(st.lists(st.integers(0, len(ticks)), max_size=6))
+    assert_same(chunked(arrow, spec, cuts, **opts), tumbling_windows(arrow, spec, **opts))
+
+
+def test_trace_keeps_the_times_of_a_small_chunk():
+    """The trace is rebuilt from the chunk's times when read: a later change of the
+    caller's frame does not reach it, though no row was dropped or rejected."""
+    ticks = pd.DataFrame(
+        {"ts": pd.to_datetime([0, 1, 2], unit="s", utc=True), "symbol": ["A", "A", "B"]}
+    )
+    pushed = Windower("1s").push(ticks)
+    expected = tumbling_windows(ticks.copy(), "1s").trace
+    ticks.loc[:, "ts"] = pd.Timestamp("2000-01-01", tz="UTC")
+    pd.testing.assert_frame_equal(pushed.trace, expected)

@@ -176,13 +176,15 @@ def partition_ids(
     return table[codes]
 
 
-def _read_ticks(ticks: Any, output: str | None, caller: str) -> tuple[pd.DataFrame, FrameKind]:
+def _read_ticks(
+    ticks: Any, key: Any, output: str | None, caller: str
+) -> tuple[pd.DataFrame, FrameKind]:
     if frame_library(ticks) is None:
         raise TypeError(
             f"{caller}: ticks must be a DataFrame; got {type(ticks).__name__}. "
             f"Give {ACCEPTED_FRAMES}."
         )
-    return read_frame(ticks, output=output)
+    return read_frame(ticks, output=output, columns=(key,) if isinstance(key, str) else None)
 
 
 def _key_column(ticks: pd.DataFrame, key: Any, caller: str) -> pd.Series:
@@ -263,7 +265,7 @@ def hash_partition(
     >>> right.index.tolist()
     [10, 12]
     """
-    ticks, kind = _read_ticks(ticks, output, "hash_partition")
+    ticks, kind = _read_ticks(ticks, key, output, "hash_partition")
     column = _key_column(ticks, key, "hash_partition")
     ids = partition_ids(column, partitions, hash=hash, seed=seed)
     missing = int(np.count_nonzero(ids < 0))
@@ -283,7 +285,7 @@ def hash_partition(
     stops = np.cumsum(sizes)
     starts = stops - sizes
     return [
-        write_frame(ticks.iloc[order[start:stop]], kind)
+        write_frame(ticks.iloc[order[start:stop]], kind, rows=True)
         for start, stop in zip(starts, stops, strict=True)
     ]
 
@@ -350,7 +352,7 @@ def partition_balance(
     >>> balance.attrs
     {'max_mean_ratio': 1.0, 'missing_keys': 1}
     """
-    ticks, kind = _read_ticks(ticks, output, "partition_balance")
+    ticks, kind = _read_ticks(ticks, key, output, "partition_balance")
     column = _key_column(ticks, key, "partition_balance")
     codes, table = _ids_by_code(column, partitions, hash, seed)
     partitions = int(partitions)

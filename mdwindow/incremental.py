@@ -14,7 +14,14 @@ from mdwindow.core.engine import finish, open_windows, process_chunk, scope_wate
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
 from mdwindow.core.state import ChunkOutput, Deferred, State
 from mdwindow.core.times import to_utc
-from mdwindow.interchange import FrameKind, FrameLike, check_output, read_frame, write_frame
+from mdwindow.interchange import (
+    FrameKind,
+    FrameLike,
+    check_output,
+    option_columns,
+    read_frame,
+    write_frame,
+)
 from mdwindow.result import WindowResult
 
 
@@ -111,7 +118,12 @@ price, size, output, **policy_keywords
         if self._finished:
             raise RuntimeError("push: this Windower was flushed; start a new Windower to go on")
         chunk, kind = read_frame(
-            chunk, output=self._output, name="chunk", first_row=self.rows_seen, row_column=True
+            chunk,
+            output=self._output,
+            name="chunk",
+            first_row=self.rows_seen,
+            row_column=True,
+            columns=option_columns(self._config),
         )
         output, state = process_chunk(self._config, self._state, chunk)
         self._state = state

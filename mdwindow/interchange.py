@@ -51,12 +51,18 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from mdwindow.core.prepare import ADDED_COLUMNS
+
+if TYPE_CHECKING:
+    from mdwindow.core.options import WindowOptions
 
 __all__ = [
     "ACCEPTED_FRAMES",
@@ -67,6 +73,7 @@ __all__ = [
     "FrameLike",
     "check_output",
     "frame_library",
+    "option_columns",
     "read_column",
     "read_frame",
     "write_frame",
@@ -119,6 +126,12 @@ class FrameKind:
     pandas_dtypes : mapping
         The pandas dtype each input column was read as: a result column of
         the same name and dtype holds the input's values and gets its type back.
+    source : polars.DataFrame, pyarrow.Table or None
+        The input itself, when only the columns the engine reads were read:
+        frames of input rows (``late``, ``rejected``, partitions) take their
+        rows from it, with every column in its own type.
+    first_row : int
+        The input position of the source's first row.
 
     Examples
     --------
@@ -132,6 +145,8 @@ class FrameKind:
     arrow_schema: pa.Schema | None = None
     polars_schema: Any = None
     pandas_dtypes: Mapping[str, Any] = field(default_factory=dict)
+    source: Any = field(default=None, compare=False, repr=False)
+    first_row: int = 0
 
     def to(self, output: str | None) -> FrameKind:
         """This kind, returned in ``output`` instead (None keeps it)."""
@@ -185,6 +200,20 @@ def frame_library(data: Any) -> str | None:
     return None
 
 
+def option_columns(options: WindowOptions) -> tuple[str | None, ...]:
+    """The input columns a run with these window options reads (None: not named).
+
+    What a front door passes to :func:`read_frame` as ``columns``.
+
+    Examples
+    --------
+    >>> from mdwindow.core.options import WindowOptions
+    >>> option_columns(WindowOptions.build("1s", agg="ohlcv", arrival_time="recv"))
+    ('ts', 'symbol', 'recv', 'price', 'size')
+    """
+    return (options.time, options.key, options.arrival_time, *options.plan.columns)
+
+
 def read_frame(
     data: FrameLike,
     *,
@@ -192,6 +221,7 @@ def read_frame(
     name: str = "ticks",
     first_row: int = 0,
     row_column: bool = False,
+    columns: Iterable[str | None] | None = None,
 ) -> tuple[pd.DataFrame, FrameKind]:
     """The pandas frame the engine reads, and the kind its results go back as.
 
@@ -211,6 +241,11 @@ def read_frame(
         Whether the results get a :data:`ROW_COLUMN` column (``late``,
         ``rejected``): then an input column of that name is refused unless
         the results are pandas.
+    columns : iterable of str, optional
+        The columns the engine reads (None entries are skipped). When given
+        and the results are not pandas, only these are converted; frames of
+        input rows are then written from the input itself (see
+        :func:`write_frame`), so other columns are never converted at all.
 
     Returns
     -------
@@ -239,20 +274,22 @@ pyarrow Table or RecordBatch, or an object with the Arrow PyCapsule stream inter
         if kind.library != "pandas":
             frame = data.set_axis(pd.RangeIndex(first_row, first_row + len(data)), axis=0)
     else:
-        polars_schema = None
+        if library == "polars" and type(data).__name__ == "LazyFrame":
+            data = data.collect()
+        source = data if library == "polars" else _arrow_table(data, name)
+        wanted = _engine_columns(source, columns) if (output or library) != "pandas" else None
         if library == "polars":
-            if type(data).__name__ == "LazyFrame":
-                data = data.collect()
-            polars_schema = data.schema
-            table = data.to_arrow()
+            table = (data if wanted is None else data.select(wanted)).to_arrow()
         else:
-            table = _arrow_table(data, name)
+            table = source if wanted is None else source.select(wanted)
         frame = _arrow_to_pandas(table, first_row)
         kind = FrameKind(
             library=output or library,
             arrow_schema=table.schema,
-            polars_schema=polars_schema,
+            polars_schema=data.schema if library == "polars" else None,
             pandas_dtypes=dict(frame.dtypes.items()),
+            source=None if wanted is None else source,
+            first_row=first_row,
         )
     if row_column and kind.library != "pandas" and ROW_COLUMN in frame.columns:
         raise ValueError(
@@ -295,7 +332,9 @@ def read_column(values: Any, name: str = "keys") -> Any:
     return values.to_pandas(types_mapper=mapper)
 
 
-def write_frame(frame: pd.DataFrame, kind: FrameKind, *, index: str | None = None) -> Any:
+def write_frame(
+    frame: pd.DataFrame, kind: FrameKind, *, index: str | None = None, rows: bool = False
+) -> Any:
     """A result frame in ``kind``'s library, with the input's column types given back.
 
     Parameters
@@ -307,11 +346,16 @@ def write_frame(frame: pd.DataFrame, kind: FrameKind, *, index: str | None = Non
     index : str, optional
         For polars and Arrow, which have no index: the name of a column that
         keeps the frame's index, put first (None drops the index).
+    rows : bool, default False
+        Whether ``frame`` holds input rows, indexed by input position, with
+        the input's columns and maybe others after them (``late``,
+        ``rejected``, partitions). When ``kind`` has the input as its
+        ``source``, the input's columns are taken from it, all of them.
 
     Returns
     -------
     pandas.DataFrame, polars.DataFrame or pyarrow.Table
-        ``frame`` itself when ``kind`` is pandas.
+        ``frame`` itself when ``kind`` is pandas (and has no source).
 
     Examples
     --------
@@ -321,26 +365,21 @@ def write_frame(frame: pd.DataFrame, kind: FrameKind, *, index: str | None = Non
     >>> write_frame(late, kind, index="row").to_pylist()
     [{'row': 7, 'symbol': 'A', 'late_by': 1}]
     """
+    if rows and kind.source is not None:
+        return _input_rows(frame, kind, index)
     if kind.library == "pandas":
         return frame
-    attrs = frame.attrs
     if index is not None:
         frame = frame.reset_index(names=index)
-    elif attrs:
-        frame = frame.copy(deep=False)
-    # pyarrow would try (and warn when it fails) to keep attrs in pandas'
-    # metadata, which is dropped below: they go under ATTRS_METADATA instead.
-    frame.attrs = {}
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = _restore_arrow_types(table, frame, kind)
-    # pandas' own metadata would only restore what the Arrow types say already.
-    metadata = {ATTRS_METADATA: json.dumps(attrs, default=str)} if attrs else None
-    table = table.replace_schema_metadata(metadata)
+    table = _restore_arrow_types(_pandas_to_arrow(frame), frame, kind)
+    if frame.attrs:
+        table = table.replace_schema_metadata(
+            {ATTRS_METADATA: json.dumps(frame.attrs, default=str)}
+        )
     if kind.library == "arrow":
         return table
     polars = _polars()
-    result = polars.from_arrow(table)
-    return _restore_polars_types(result, frame, kind, polars)
+    return _restore_polars_types(_arrow_to_polars(table, polars), frame, kind, polars)
 
 
 # -- reading -----------------------------------------------------------------
@@ -372,6 +411,22 @@ def _arrow_table(data: Any, name: str) -> pa.Table:
     return table
 
 
+def _engine_columns(source: Any, columns: Iterable[str | None] | None) -> list[str] | None:
+    """The columns to convert, in the input's order; None to convert them all."""
+    if columns is None:
+        return None
+    names = list(source.columns if _top_module(source) == "polars" else source.column_names)
+    wanted = {column for column in columns if column is not None}
+    if (
+        not wanted <= set(names)
+        or len(set(names)) != len(names)
+        or set(names) & {*ADDED_COLUMNS, ROW_COLUMN}
+    ):
+        # All of them, so that the engine's error lists the input's columns.
+        return None
+    return [column for column in names if column in wanted]
+
+
 def _arrow_to_pandas(table: pa.Table, first_row: int) -> pd.DataFrame:
     # split_blocks: a column per block, so numbers and timestamps without
     # missing values are numpy views of the Arrow buffers, not copies into
@@ -390,6 +445,60 @@ def _arrow_to_pandas(table: pa.Table, first_row: int) -> pd.DataFrame:
 
 
 # -- writing -----------------------------------------------------------------
+
+
+def _pandas_to_arrow(frame: pd.DataFrame) -> pa.Table:
+    # Column by column rather than Table.from_pandas: no pandas metadata to
+    # build (nor attrs to serialise), no thread pool for a few columns.
+    # Missing values (NaN, NaT, None) become nulls, as from_pandas makes them.
+    arrays = [pa.array(frame.iloc[:, i], from_pandas=True) for i in range(frame.shape[1])]
+    return pa.Table.from_arrays(arrays, names=[str(column) for column in frame.columns])
+
+
+_STRING_VIEW = getattr(pa, "string_view", None)
+
+
+def _arrow_to_polars(table: pa.Table, polars: Any) -> Any:
+    if _STRING_VIEW is not None:
+        # polars keeps strings as views: handing them over as views is a
+        # cheap cast here instead of a copy inside polars.
+        for position, column in enumerate(table.columns):
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                try:
+                    view = column.cast(_STRING_VIEW())
+                except pa.ArrowNotImplementedError:  # pragma: no cover - older pyarrow
+                    break
+                table = table.set_column(position, table.field(position).name, view)
+    return polars.from_arrow(table)
+
+
+def _input_rows(frame: pd.DataFrame, kind: FrameKind, index: str | None) -> Any:
+    """:func:`write_frame` of input rows, their input columns taken from ``kind.source``."""
+    labels = np.asarray(frame.index, dtype=np.int64)
+    positions = labels - kind.first_row
+    added = frame[[column for column in frame.columns if column not in kind.pandas_dtypes]]
+    source = kind.source
+    from_polars = _top_module(source) == "polars"
+    if kind.library == "polars":
+        polars = _polars()
+        parts = [polars.DataFrame({index: labels})] if index is not None else []
+        parts.append(
+            source.gather(positions) if from_polars else polars.from_arrow(source.take(positions))
+        )
+        if added.shape[1]:
+            parts.append(_arrow_to_polars(_pandas_to_arrow(added), polars))
+        return polars.concat(parts, how="horizontal")
+    taken = source.gather(positions).to_arrow() if from_polars else source.take(positions)
+    if kind.library == "pandas":
+        taken = _arrow_to_pandas(taken, 0).set_axis(frame.index, axis=0)
+        return pd.concat([taken, added], axis=1) if added.shape[1] else taken
+    names = [index] if index is not None else []
+    arrays = [pa.array(labels)] if index is not None else []
+    extra = _pandas_to_arrow(added)
+    return pa.Table.from_arrays(
+        [*arrays, *taken.columns, *extra.columns],
+        names=[*names, *taken.column_names, *extra.column_names],
+    )
 
 
 def _same_kind_of_dtype(result: Any, read: Any) -> bool:

@@ -27,14 +27,15 @@ class _Frame:
             return self
         value = result._pandas(self.name)
         kind = result._kind
-        if kind.library == "pandas":
+        rows = self.name in _ROW_FRAMES
+        if kind.library == "pandas" and not (rows and kind.source is not None):
             return value
         # Converted on first read too: a replay that reads only ``windows``
         # never converts the others.
         converted = result._converted
         if self.name not in converted:
-            index = ROW_COLUMN if self.name in _ROW_FRAMES else None
-            converted[self.name] = write_frame(value, kind, index=index)
+            index = ROW_COLUMN if rows else None
+            converted[self.name] = write_frame(value, kind, index=index, rows=rows)
         return converted[self.name]
 
     def __set__(self, result: WindowResult, value: Any) -> None:
@@ -107,6 +108,8 @@ class WindowResult:
         self._converted: dict[str, Any] = {}
 
     def __reduce__(self) -> tuple:
+        # The kind may hold the input (late and rejected rows are taken from
+        # it): it is pickled too, so that they come out whole.
         frames = tuple(self._pandas(name) for name in _FRAMES)
         return (_rebuild, (*frames, self._kind))
 

@@ -17,7 +17,7 @@ import pandas as pd
 from mdwindow.core.grid import SWEEP_COLUMNS, TickColumns, read_grid, scan_rows
 from mdwindow.core.options import TumblingWindowSpec, WindowOptions
 from mdwindow.core.times import to_nanos
-from mdwindow.interchange import FrameLike, read_frame, write_frame
+from mdwindow.interchange import FrameLike, option_columns, read_frame, write_frame
 
 __all__ = ["SWEEP_COLUMNS", "sweep"]
 
@@ -128,7 +128,6 @@ def sweep(
     >>> grid["latency_median"].dt.total_seconds().tolist()
     [0.5, 2.0, 2.0, 3.0]
     """
-    ticks, kind = read_frame(ticks, output=output)
     lag_values = _durations(lags, "lags")
     lateness_values = _durations(lateness, "lateness")
     cfg = WindowOptions.build(
@@ -143,5 +142,6 @@ def sweep(
         hash=hash,
         seed=seed,
     )
+    ticks, kind = read_frame(ticks, output=output, columns=option_columns(cfg))
     columns = TickColumns.of(cfg, ticks)
     return write_frame(read_grid(scan_rows(columns, cfg, lag_values, lateness_values)), kind)

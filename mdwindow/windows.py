@@ -9,7 +9,7 @@ import pandas as pd
 from mdwindow.core.engine import finish, process_chunk
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
 from mdwindow.core.state import State
-from mdwindow.interchange import FrameLike, read_frame
+from mdwindow.interchange import FrameLike, option_columns, read_frame
 from mdwindow.result import WindowResult
 
 
@@ -108,7 +108,6 @@ def tumbling_windows(
     >>> arrow.late.select(["row", "arrival", "symbol"]).to_pylist()
     [{'row': 6, 'arrival': 6, 'symbol': 'A'}]
     """
-    ticks, kind = read_frame(ticks, output=output, row_column=True)
     cfg = WindowOptions.build(
         spec,
         policy,
@@ -125,6 +124,7 @@ def tumbling_windows(
         size=size,
         **policy_keywords,
     )
+    ticks, kind = read_frame(ticks, output=output, row_column=True, columns=option_columns(cfg))
     output, state = process_chunk(cfg, State(), ticks)
     at_end, pending = finish(cfg, state)
     windows = output.windows

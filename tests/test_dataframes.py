@@ -279,6 +279,33 @@ def test_integer_times_with_nulls_are_rejected_rows_not_refused():
     assert result.windows["count"].to_list() == [2]
 
 
+LATE_ADDS = ["arrival", "window_start", "window_end", "watermark", "late_by"]
+
+
+def test_columns_the_engine_does_not_read_come_from_the_input_as_they_are():
+    frame = pl.DataFrame(_key_ticks()).with_columns(
+        venue=pl.Series(["X", "Y", "X", "Y", "X", "Y", "Y"], dtype=pl.Enum(["X", "Y"])),
+        tags=pl.Series([[1], [2], [], [3], [4], [5], [6, 7]]),
+    )
+    result = _run_keys(frame)
+    assert result.late.columns == [ROW_COLUMN, *frame.columns, *LATE_ADDS]
+    assert result.late.select(frame.columns).schema == frame.schema
+    assert result.late.select("row", "venue", "tags").rows() == [(6, "Y", [6, 7])]
+    assert result.rejected.select("row", "tags").rows() == [(2, [])]
+    table = frame.to_arrow()
+    arrow_late = _run_keys(table).late
+    assert arrow_late.select(table.column_names).schema == table.schema
+    # The same rows whole in pandas, and after a pickle.
+    late = result.to("pandas").late
+    assert list(late.columns) == [*frame.columns, *LATE_ADDS]
+    assert late.index.tolist() == [6] and late["tags"].iloc[0].tolist() == [6, 7]
+    assert pickle.loads(pickle.dumps(result)).late.equals(result.late)
+    windower = mw.Windower("2s", scope="key", agg="ohlcv", partitions=2)
+    pushed = [windower.push(frame[:4]).rejected, windower.push(frame[4:]).late]
+    assert [p.rows() for p in pushed] == [result.rejected.rows(), result.late.rows()]
+    assert windower.flush().late.schema == result.late.schema
+
+
 # -- other inputs and outputs -----------------------------------------------------
 
 

@@ -180,3 +180,18 @@ def test_a_keys_partition_depends_on_that_key_alone():
     for together in ([1.0, True], [True, 1.0, 1], [1, "1", 1.0, True]):
         got = partition_ids(pd.Series(together, dtype=object), 4).tolist()
         assert got == [alone[repr(k)] for k in together]
+
+
+def test_optional_subpackages_are_attributes_imported_on_first_use():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, mdwindow as mw\n"
+        "assert 'ipywidgets' not in sys.modules and 'dask' not in sys.modules\n"
+        "assert 'widgets' in dir(mw)\n"
+        "assert mw.widgets.tune is not None\n"
+        "assert mw.dask.tumbling_windows is not None\n"
+        "try:\n    mw.nonsense\nexcept AttributeError as e:\n    assert 'nonsense' in str(e)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

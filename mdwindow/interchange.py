@@ -279,7 +279,7 @@ pyarrow Table or RecordBatch, or an object with the Arrow PyCapsule stream inter
         source = data if library == "polars" else _arrow_table(data, name)
         wanted = _engine_columns(source, columns) if (output or library) != "pandas" else None
         if library == "polars":
-            table = (data if wanted is None else data.select(wanted)).to_arrow()
+            table = _polars_to_arrow(data if wanted is None else data.select(wanted))
         else:
             table = source if wanted is None else source.select(wanted)
         frame = _arrow_to_pandas(table, first_row)
@@ -411,6 +411,36 @@ def _arrow_table(data: Any, name: str) -> pa.Table:
     return table
 
 
+def _polars_to_arrow(frame: Any) -> pa.Table:
+    """A polars frame in Arrow, strings as (large) strings for pandas' ``str``."""
+    compat = getattr(_polars(), "CompatLevel", None)
+    if compat is None:  # pragma: no cover - polars before CompatLevel
+        return frame.to_arrow()
+    # polars keeps strings as views and would copy them into large strings
+    # itself; pyarrow's cast of the views does the same in about half the time.
+    table = frame.to_arrow(compat_level=compat.newest())
+    for position, column_field in enumerate(table.schema):
+        wanted = _without_views(column_field.type)
+        if wanted != column_field.type:
+            column = table.column(position).cast(wanted)
+            table = table.set_column(position, pa.field(column_field.name, wanted), column)
+    return table
+
+
+def _without_views(arrow_type: pa.DataType) -> pa.DataType:
+    if _STRING_VIEW is None:  # pragma: no cover - pyarrow without views
+        return arrow_type
+    if arrow_type == pa.string_view():
+        return pa.large_string()
+    if arrow_type == pa.binary_view():
+        return pa.large_binary()
+    if pa.types.is_dictionary(arrow_type):
+        values = _without_views(arrow_type.value_type)
+        if values != arrow_type.value_type:
+            return pa.dictionary(arrow_type.index_type, values, arrow_type.ordered)
+    return arrow_type
+
+
 def _engine_columns(source: Any, columns: Iterable[str | None] | None) -> list[str] | None:
     """The columns to convert, in the input's order; None to convert them all."""
     if columns is None:
@@ -450,9 +480,34 @@ def _arrow_to_pandas(table: pa.Table, first_row: int) -> pd.DataFrame:
 def _pandas_to_arrow(frame: pd.DataFrame) -> pa.Table:
     # Column by column rather than Table.from_pandas: no pandas metadata to
     # build (nor attrs to serialise), no thread pool for a few columns.
-    # Missing values (NaN, NaT, None) become nulls, as from_pandas makes them.
-    arrays = [pa.array(frame.iloc[:, i], from_pandas=True) for i in range(frame.shape[1])]
+    arrays = [_arrow_array(frame.iloc[:, i]) for i in range(frame.shape[1])]
     return pa.Table.from_arrays(arrays, names=[str(column) for column in frame.columns])
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _arrow_array(column: pd.Series) -> pa.Array:
+    """One column in Arrow; missing values (NaN, NaT, None) become nulls, as from_pandas does.
+
+    Floats and UTC or naive datetimes, most of a result, are wrapped without a
+    copy when nothing is missing (pyarrow's own conversion copies them).
+    """
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = column.to_numpy()
+        missing = np.isnan(values)
+        return pa.array(values, mask=missing) if missing.any() else pa.array(values)
+    utc = isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"
+    if utc or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
+        array = column.array
+        ints = array.asi8
+        arrow_type = pa.timestamp(array.unit, tz="UTC" if utc else None)
+        missing = ints == _NAT
+        if missing.any():
+            return pa.array(ints, type=arrow_type, mask=missing)
+        return pa.array(ints, type=arrow_type)
+    return pa.array(column, from_pandas=True)
 
 
 _STRING_VIEW = getattr(pa, "string_view", None)

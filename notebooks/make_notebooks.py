@@ -157,6 +157,57 @@ result.plot.late_drops(by="key", ax=axes[0])
 result.plot.late_drops(by="late_by", ax=axes[1])
 plt.show()""",
         ),
+        (
+            "md",
+            """## polars in, polars out
+
+Ticks held in polars (or in an Arrow table, or anything that speaks the Arrow
+stream interface) go in as they are, and the result frames come back in the
+same library. Only the columns the windows read are converted; the key keeps
+its type (`String`, `Categorical`, `Enum`).""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+import polars as pl
+
+ticks_pl = pl.from_pandas(ticks)
+bars = mw.tumbling_windows(
+    ticks_pl, "5s", lag="2s", allowed_lateness="1s", scope="key",
+    agg="ohlcv", arrival_time="recv_ts",
+)
+print(type(bars.windows).__name__, bars.summary() == result.summary())
+print(bars.windows.select("symbol", "window_start", "open", "close", "volume", "count").head(4))""",
+        ),
+        (
+            "md",
+            """polars frames have no index: `late` and `rejected` start with a `row`
+column, the tick's position in the input, and keep every input column in its
+own type.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+print(bars.late.select("row", "symbol", "venue", "arrival", "late_by").head(4))""",
+        ),
+        (
+            "md",
+            """`output=` asks for another library (`"pandas"`, `"polars"` or
+`"arrow"`), and `result.to(...)` converts a result you already have.
+`sweep`, `hash_partition` and `partition_balance` follow the same rule.""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+table = ticks_pl.to_arrow()
+grid = mw.sweep(table, "5s", lags=["1s", "2s"], lateness="1s", scope="key",
+                arrival_time="recv_ts")
+print(type(grid).__name__, grid.num_rows, grid.column("dropped").to_pylist())
+in_pandas = mw.tumbling_windows(ticks_pl, "5s", lag="2s", scope="key", output="pandas")
+print(type(in_pandas.windows).__name__, type(bars.to("arrow").windows).__name__)
+parts = mw.hash_partition(ticks_pl.drop_nulls("symbol"), partitions=2)
+print([type(part).__name__ for part in parts])""",
+        ),
     ],
 )
 

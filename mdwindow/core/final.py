@@ -23,7 +23,7 @@ from mdwindow.core.final_work import (
     resumed_work,
 )
 from mdwindow.core.final_work import renumber_open as renumber_heap
-from mdwindow.core.keys import key_codes_and_table, key_rank, n_scopes, scope_of_keys
+from mdwindow.core.keys import chunk_keys, key_rank, n_scopes, scope_of_keys
 from mdwindow.core.pane_columns import N_ROW, first_panes, new_pane_columns, windows_frame
 from mdwindow.core.panes import RowOutcome, deferred_output
 from mdwindow.core.prepare import nonzero_or_empty
@@ -63,7 +63,8 @@ class _Chunk(NamedTuple):
     """A chunk's rows as both passes take them."""
 
     old: dict[str, Any]  # the kept open rows of the state
-    codes: np.ndarray
+    codes: np.ndarray  # per row: key code, or a code of key_map
+    key_map: np.ndarray  # (empty: the codes are key codes)
     bad_time: np.ndarray
     scope_max: np.ndarray  # the state's, grown to this chunk's scopes (updated in place)
     scope_of_key: np.ndarray
@@ -72,7 +73,8 @@ class _Chunk(NamedTuple):
 
 def final_chunk(cfg, state, prepared):
     """``emit="final"``: one compiled pass judges rows, fills windows and closes them."""
-    codes, keys, key_partition, key_table = key_codes_and_table(cfg, state, prepared)
+    coded = chunk_keys(cfg, state, prepared)
+    keys, key_partition, key_table = coded.keys, coded.key_partition, coded.table
     n_keys = len(keys)
     policy, spec = cfg.policy, cfg.spec
     ring = ring_size(spec.size_ns, policy.lag_ns, policy.lateness_ns, policy.idle_ns)
@@ -97,7 +99,8 @@ def final_chunk(cfg, state, prepared):
     scope_max[: len(state.scope_max)] = state.scope_max
     chunk = _Chunk(
         old,
-        codes,
+        coded.codes,
+        coded.key_map,
         nonzero_or_empty(prepared.out_of_range.view(np.int8)),
         scope_max,
         scope_of_keys(cfg, np.arange(n_keys), key_partition),
@@ -120,8 +123,8 @@ def final_chunk(cfg, state, prepared):
         # Kept rows folded again have their windows recorded; carried ones had them.
         old_window = live.window if resume else done.window[: len(old["key"])]
     replayed = ReplayRows(
-        codes,
-        _EMPTY,
+        chunk.codes,
+        chunk.key_map,
         prepared.t,
         chunk.bad_time,
         chunk.scope_of_key,
@@ -185,7 +188,7 @@ def _ring_pass(cfg, state, prepared, chunk: _Chunk, ring: int, carried):
     out.pane[:resumed_open] = -1
     inp = rings.RingInputs(
         key=chunk.codes,
-        key_map=_EMPTY,
+        key_map=chunk.key_map,
         t=prepared.t,
         bad_time=chunk.bad_time,
         price=price[n_old:],
@@ -215,7 +218,7 @@ def _ring_pass(cfg, state, prepared, chunk: _Chunk, ring: int, carried):
     new_ids = np.empty(n, np.int64)
     _, kept = open_rows_of(
         work, ring, cfg.spec.size_ns, cfg.spec.offset_ns, state.rows_seen, open_key,
-        open_start, old["key"], old["start"], old_ids, chunk.codes, _EMPTY, prepared.t,
+        open_start, old["key"], old["start"], old_ids, chunk.codes, chunk.key_map, prepared.t,
         chunk.bad_time, new_rows, new_ids,
     )  # fmt: skip
     return _Pass(
@@ -268,8 +271,11 @@ def _heap_pass(cfg, state, prepared, chunk: _Chunk, carried):
         panes=new_pane_columns(capacity, (price.dtype, size.dtype) if fused else None),
     )
     out.pane[:resumed_open] = -1
+    codes = chunk.codes
+    if len(chunk.key_map):
+        codes = np.where(codes >= 0, chunk.key_map[np.maximum(codes, 0)], -1)
     inp = heap.FinalInputs(
-        key=chunk.codes if n_old == 0 else concat_arrays(old["key"], chunk.codes),
+        key=codes if n_old == 0 else concat_arrays(old["key"], codes),
         t=prepared.t if n_old == 0 else concat_arrays(old["t"], prepared.t),
         old_start=old["start"][:n_old],
         old_late=old["late"][:n_old],

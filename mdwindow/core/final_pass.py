@@ -29,12 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mdwindow.core.heaps import HEAP_RANK, HEAP_START, closes_first, heap_insert, heap_remove
-from mdwindow.core.kernels import (
-    nrt_free,
-    nrt_free_inline,
-    table_delete,
-    table_find,
-)
+from mdwindow.core.jit import nrt_free, nrt_free_inline
 from mdwindow.core.pane_columns import (
     N_COUNT,
     N_LATE,
@@ -57,6 +52,7 @@ from mdwindow.core.rules import (
     judge,
     window_start,
 )
+from mdwindow.core.window_table import table_delete, table_find
 
 #: Fields of ``slots`` (int64, one column per slot).
 (

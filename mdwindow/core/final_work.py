@@ -34,7 +34,8 @@ from mdwindow.core.final_pass import (
     FinalWork,
     final_rows,
 )
-from mdwindow.core.kernels import nrt_free, table_find
+from mdwindow.core.jit import nrt_free
+from mdwindow.core.window_table import table_find
 
 
 def _grown(values: np.ndarray, capacity: int) -> np.ndarray:

@@ -11,7 +11,7 @@ a shared pool.
 
 from __future__ import annotations
 
-from mdwindow.core.kernels import nrt_free_inline
+from mdwindow.core.jit import nrt_free_inline
 
 #: Fields of ``slots`` that the heaps read (the heap pass's S_START and S_RANK).
 HEAP_START, HEAP_RANK = 1, 2

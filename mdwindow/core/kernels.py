@@ -3,7 +3,10 @@
 Each function here is one tight pass that numpy cannot express without a
 sort: running maxima per scope, grouping rows by scope in arrival order,
 searching each scope's watermark steps, and one-pass group reductions.
-The per-row pass of ``emit="final"`` is in :mod:`mdwindow.core.final_pass`.
+The per-row passes of ``emit="final"`` are in :mod:`mdwindow.core.ring_pass`
+and :mod:`mdwindow.core.final_pass`; the key dictionary's loops in
+:mod:`mdwindow.core.strings`, the window table's in
+:mod:`mdwindow.core.window_table` (their names are importable from here too).
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mdwindow.core.jit import nrt_free, nrt_free_inline
 from mdwindow.core.rules import (
-    INT64_MAX,
     NEG_INF,
     REJECTED,
     effective_watermark,
@@ -20,14 +23,17 @@ from mdwindow.core.rules import (
     window_start,
 )
 
-#: For helpers that take arrays and allocate nothing. Compiled with the
-#: numba runtime, every call of such a helper from a loop increments and
-#: decrements each array's reference count (atomic operations), which costs
-#: more than the helper's own work; without the runtime those calls are
-#: plain function calls that LLVM can inline.
-nrt_free = njit(cache=True, _nrt=False, nogil=True)
-#: The same, inlined into the caller by numba (no call, no argument copies).
-nrt_free_inline = njit(cache=True, _nrt=False, nogil=True, inline="always")
+# The key dictionary's and the window table's loops, importable from here as before.
+from mdwindow.core.strings import (
+    K_KEYS,
+    K_NEW,
+    K_ROW,
+    K_UNKNOWN,
+    factorize_strings,
+    gather_strings,
+    rehash_strings,
+)
+from mdwindow.core.window_table import table_delete, table_find, table_grown, window_ids
 
 
 @njit(cache=True)
@@ -313,232 +319,6 @@ def classify_rows(
 
 
 # --------------------------------------------------------------------------
-# Key dictionary: strings -> dense codes, straight from Arrow buffers
-
-
-#: Fields of the ``counters`` of :func:`factorize_strings`.
-K_ROW, K_KEYS, K_NEW, K_UNKNOWN = range(4)
-
-
-@nrt_free
-def factorize_strings(
-    offsets,
-    data,
-    valid,
-    first,
-    order,
-    table,
-    hashes,
-    key_offsets,
-    key_data,
-    new_positions,
-    counters,
-    insert,
-    codes,
-):  # pragma: no cover - compiled
-    """Codes of Arrow strings in a dictionary of known strings, in arrival order.
-
-    Row ``r`` is string ``p = order[r]`` (``p = r`` when ``order`` is empty)
-    of an Arrow string array starting at element ``first``: its UTF-8 bytes
-    are ``data[offsets[first + p] : offsets[first + p + 1]]``, and it is
-    null (code -1) when bit ``first + p`` of ``valid`` is clear (``valid``
-    empty: no nulls). The dictionary holds ``counters[K_KEYS]`` strings:
-    their bytes in ``key_data`` at ``key_offsets``, their hashes, and
-    ``table``, an open-addressing hash table of codes (-1 empty) kept at
-    most half full.
-
-    With ``insert``, unknown strings join the dictionary in order of first
-    appearance, their positions ``p`` going to ``new_positions``; without
-    it they get code -2 (counted in ``counters[K_UNKNOWN]``) and the
-    dictionary is untouched. Compiled without the runtime, this allocates
-    nothing: it returns False when an array is full, before the row that
-    needs the room (``counters[K_ROW]``), and True when done.
-    """
-    mask = table.shape[0] - 1
-    has_order = order.shape[0] > 0
-    has_nulls = valid.shape[0] > 0
-    for r in range(counters[K_ROW], codes.shape[0]):
-        p = order[r] if has_order else r
-        e = first + p
-        if has_nulls and not (valid[e >> 3] >> (e & 7)) & 1:
-            codes[r] = -1
-            continue
-        lo = offsets[e]
-        hi = offsets[e + 1]
-        h = -3750763034362895579  # FNV-1a, wrapping int64 arithmetic
-        for b in range(lo, hi):
-            h = (h ^ data[b]) * 1099511628211
-        slot = h & mask
-        code = -1
-        while table[slot] >= 0:
-            c = table[slot]
-            if hashes[c] == h and key_offsets[c + 1] - key_offsets[c] == hi - lo:
-                at = key_offsets[c]
-                same = True
-                for b in range(hi - lo):
-                    if key_data[at + b] != data[lo + b]:
-                        same = False
-                        break
-                if same:
-                    code = c
-                    break
-            slot = (slot + 1) & mask
-        if code < 0:
-            if not insert:
-                codes[r] = -2
-                counters[K_UNKNOWN] += 1
-                continue
-            code = counters[K_KEYS]
-            at = key_offsets[code]
-            if (
-                code + 2 > key_offsets.shape[0]
-                or code >= hashes.shape[0]
-                or 2 * (code + 1) > table.shape[0]
-                or at + hi - lo > key_data.shape[0]
-                or counters[K_NEW] == new_positions.shape[0]
-            ):
-                counters[K_ROW] = r
-                return False
-            counters[K_KEYS] = code + 1
-            for b in range(hi - lo):
-                key_data[at + b] = data[lo + b]
-            key_offsets[code + 1] = at + hi - lo
-            hashes[code] = h
-            table[slot] = code
-            new_positions[counters[K_NEW]] = p
-            counters[K_NEW] += 1
-        codes[r] = code
-    counters[K_ROW] = codes.shape[0]
-    return True
-
-
-@nrt_free
-def rehash_strings(table, hashes, n_keys):  # pragma: no cover - compiled
-    """Fill the empty ``table`` with the codes of the first ``n_keys`` strings."""
-    mask = table.shape[0] - 1
-    for c in range(n_keys):
-        slot = hashes[c] & mask
-        while table[slot] >= 0:
-            slot = (slot + 1) & mask
-        table[slot] = c
-
-
-@njit(cache=True, nogil=True)
-def gather_strings(offsets, data, positions):  # pragma: no cover - compiled
-    """Strings ``positions`` of (``offsets``, ``data``) as new Arrow buffers
-    ``(offsets, data)``."""
-    out_offsets = np.empty(positions.shape[0] + 1, np.int64)
-    out_offsets[0] = 0
-    total = 0
-    for i in range(positions.shape[0]):
-        p = positions[i]
-        total += offsets[p + 1] - offsets[p]
-        out_offsets[i + 1] = total
-    out_data = np.empty(total, np.uint8)
-    for i in range(positions.shape[0]):
-        p = positions[i]
-        at = out_offsets[i]
-        for b in range(offsets[p], offsets[p + 1]):
-            out_data[at] = data[b]
-            at += 1
-    return out_offsets, out_data
-
-
-# --------------------------------------------------------------------------
-# Open windows by (key, start): a small open-addressing hash table
-#
-# The table holds window ids; a window's key and start live in the caller's
-# ``w_key`` / ``w_start`` arrays. Only open windows are in it, so it stays
-# as small as the set of open windows however long the input.
-
-
-@njit(cache=True)
-def _window_hash(key, start):  # pragma: no cover - compiled
-    """Mix a (key, start) pair into a non-negative int64 (wrapping arithmetic)."""
-    h = start * 0x5851F42D4C957F2D + key * 0x7FB5D329728EA185
-    h ^= h >> 31
-    h *= 0x3C79AC492BA7B653
-    h ^= h >> 29
-    return h & INT64_MAX
-
-
-@nrt_free_inline
-def table_find(table, key, start, w_key, w_start):  # pragma: no cover - compiled
-    """Slot of window (key, start) in ``table``, or the empty slot where it would go."""
-    mask = table.shape[0] - 1
-    i = _window_hash(key, start) & mask
-    while True:
-        g = table[i]
-        if g < 0 or (w_key[g] == key and w_start[g] == start):
-            return i
-        i = (i + 1) & mask
-
-
-@njit(cache=True)
-def table_grown(table, w_key, w_start):  # pragma: no cover - compiled
-    """A table twice as large holding the same windows."""
-    bigger = np.full(2 * table.shape[0], -1, np.int64)
-    for g in table:
-        if g >= 0:
-            bigger[table_find(bigger, w_key[g], w_start[g], w_key, w_start)] = g
-    return bigger
-
-
-@nrt_free_inline
-def table_delete(table, g, w_key, w_start):  # pragma: no cover - compiled
-    """Remove window ``g``, shifting later entries back so no probe chain breaks."""
-    mask = table.shape[0] - 1
-    i = table_find(table, w_key[g], w_start[g], w_key, w_start)
-    j = i
-    while True:
-        j = (j + 1) & mask
-        h = table[j]
-        if h < 0:
-            break
-        home = _window_hash(w_key[h], w_start[h]) & mask
-        # ``h`` may fill the hole at i unless its home lies cyclically in (i, j].
-        if ((j - home) & mask) >= ((j - i) & mask):
-            table[i] = h
-            i = j
-    table[i] = -1
-
-
-@njit(cache=True)
-def window_ids(key, start):  # pragma: no cover - compiled
-    """Dense ids of (key, start) pairs in order of first appearance.
-
-    Returns ``(gid per row, key per window, start per window)``.
-    """
-    n = key.shape[0]
-    gid = np.empty(n, np.int64)
-    w_key = np.empty(n, np.int64)
-    w_start = np.empty(n, np.int64)
-    table = np.full(16, -1, np.int64)
-    count = 0
-    last = -1
-    for i in range(n):
-        k = key[i]
-        st = start[i]
-        # Consecutive rows mostly share a window: skip the hash lookup then.
-        if last >= 0 and w_key[last] == k and w_start[last] == st:
-            gid[i] = last
-            continue
-        slot = table_find(table, k, st, w_key, w_start)
-        g = table[slot]
-        if g < 0:
-            g = count
-            count += 1
-            w_key[g] = k
-            w_start[g] = st
-            table[slot] = g
-            if 2 * count > table.shape[0]:
-                table = table_grown(table, w_key, w_start)
-        gid[i] = g
-        last = g
-    return gid, w_key[:count].copy(), w_start[:count].copy()
-
-
-# --------------------------------------------------------------------------
 # Aggregation of panes
 
 
@@ -601,3 +381,12 @@ def ohlcv(
         if q == q:
             notional[p] += np.float64(v) * np.float64(q)
             vwap_volume[p] += np.float64(q)
+
+
+__all__ = [
+    "K_KEYS", "K_NEW", "K_ROW", "K_UNKNOWN", "classify_rows", "emission_order",
+    "factorize_strings", "first_reaching", "gather_strings", "group_rows",
+    "last_at_or_before", "nrt_free", "nrt_free_inline", "ohlcv", "prefix_lengths",
+    "reduce_groups", "rehash_strings", "table_delete", "table_find", "table_grown",
+    "upper_bound", "vwap_parts", "window_ids",
+]  # fmt: skip

@@ -8,14 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.core.hashing import partition_ids_for_uniques
-from mdwindow.core.kernels import (
-    K_KEYS,
-    K_NEW,
-    K_ROW,
-    K_UNKNOWN,
-    factorize_strings,
-    rehash_strings,
-)
+from mdwindow.core.key_coding import KeyTable, arrow_key_codes, categorical_key_codes
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.prepare import Prepared
 from mdwindow.core.state import State
@@ -40,34 +33,57 @@ def _append_keys(known: pd.Index, fresh: pd.Index) -> pd.Index:
     return keys
 
 
+class ChunkKeys(NamedTuple):
+    """The keys of a chunk, coded in the key dictionary."""
+
+    codes: np.ndarray  # per row, in arrival order: key code or a code of key_map (-1 missing)
+    key_map: np.ndarray  # input code -> key code (empty: the codes are key codes)
+    keys: pd.Index  # the key dictionary, this chunk's new keys included
+    key_partition: np.ndarray  # partition of each key code
+    table: KeyTable | None  # the compiled dictionary to keep (Arrow strings), or None
+
+    def key_codes(self) -> np.ndarray:
+        """The key code of every row (int64, -1 missing)."""
+        codes = self.codes.astype(np.int64, copy=False)
+        if len(self.key_map) == 0:
+            return codes
+        return np.where(codes >= 0, self.key_map[np.maximum(codes, 0)], -1)
+
+
 def key_codes(cfg: WindowOptions, state: State, prepared: Prepared):
     """Codes of the chunk's keys in the state's key dictionary (-1 = missing).
 
     Returns ``(codes in arrival order, keys, key_partition)``.
     """
-    codes, keys, key_partition, _ = key_codes_and_table(cfg, state, prepared)
-    return codes, keys, key_partition
+    coded = chunk_keys(cfg, state, prepared)
+    return coded.key_codes(), coded.keys, coded.key_partition
 
 
-def key_codes_and_table(
-    cfg: WindowOptions, state: State, prepared: Prepared, out: np.ndarray | None = None
-):
-    """:func:`key_codes` and the compiled key dictionary to keep (or None).
+def key_codes_and_table(cfg: WindowOptions, state: State, prepared: Prepared):
+    """:func:`key_codes` and the compiled key dictionary to keep (or None)."""
+    coded = chunk_keys(cfg, state, prepared)
+    return coded.key_codes(), coded.keys, coded.key_partition, coded.table
 
-    ``out`` (int64, one per row) receives the codes when the compiled path runs.
-    """
+
+def chunk_keys(cfg: WindowOptions, state: State, prepared: Prepared) -> ChunkKeys:
+    """Code the chunk's keys: from Arrow buffers, categorical codes or ``pd.factorize``."""
+    empty = np.empty(0, np.int64)
     if cfg.key is None:
         keys = state.keys if state.keys is not None else pd.Index([None], dtype=object)
-        return np.zeros(prepared.n, np.int64), keys, state.key_partition, None
+        return ChunkKeys(np.zeros(prepared.n, np.int64), empty, keys, state.key_partition, None)
     check_key_kind(cfg.key, state.keys, prepared.key_values)
-    fast = _arrow_key_codes(state, prepared, out)
+    key_map, table = empty, None
+    fast = arrow_key_codes(state, prepared)
     if fast is not None:
         codes, fresh, table = fast
     else:
-        codes, fresh = _pandas_key_codes(state, prepared)
-        table = None
+        categorical = categorical_key_codes(state, prepared)
+        if categorical is not None:
+            codes, key_map, fresh = categorical
+        else:
+            codes, fresh = _pandas_key_codes(state, prepared)
     if fresh is None:
-        return codes, state.keys, state.key_partition, table
+        return ChunkKeys(codes, key_map, state.keys, state.key_partition, table)
     base_keys = state.keys if state.keys is not None and len(state.keys) else fresh[:0]
     keys = _append_keys(base_keys, fresh) if len(fresh) else base_keys
     if len(keys) == 0:
@@ -82,7 +98,7 @@ def key_codes_and_table(
                 ).astype(np.int64, copy=False),
             ]
         )
-    return codes, keys, key_partition, table
+    return ChunkKeys(codes, key_map, keys, key_partition, table)
 
 
 #: What a run's keys may be (pandas' ``infer_dtype`` names); one kind per run.
@@ -149,130 +165,6 @@ def _pandas_key_codes(state: State, prepared: Prepared):
     known[fresh] = n_known + np.arange(int(fresh.sum()))
     mapped = np.where(codes >= 0, known[np.maximum(codes, 0)] if len(known) else -1, -1)
     return mapped.astype(np.int64, copy=False), uniques[fresh]
-
-
-class KeyTable(NamedTuple):
-    """The key dictionary in compiled form (see ``factorize_strings``)."""
-
-    table: np.ndarray
-    hashes: np.ndarray
-    offsets: np.ndarray
-    data: np.ndarray
-    size: int
-
-    @classmethod
-    def empty(cls) -> KeyTable:
-        return cls(
-            np.full(64, -1, np.int64),
-            np.empty(32, np.int64),
-            np.zeros(33, np.int64),
-            np.empty(256, np.uint8),
-            0,
-        )
-
-    def copy(self) -> KeyTable:
-        return KeyTable(*(a.copy() for a in self[:4]), self.size)
-
-
-def _arrow_strings(values: Any):
-    """One Arrow (large_)string array of ``values`` when they are Arrow-backed strings."""
-    if not isinstance(values, pd.arrays.ArrowStringArray):
-        return None
-    import pyarrow as pa
-
-    chunked = values.__arrow_array__()
-    if not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
-        return None
-    return chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
-
-
-def _run_factorize(array, order: np.ndarray, table: KeyTable, insert: bool, codes: np.ndarray):
-    """``(dictionary, positions of new keys, rows of unknown keys)`` after coding ``array``.
-
-    With ``insert`` the dictionary's arrays are filled in place (and grown).
-    """
-    import pyarrow as pa
-
-    validity, offsets, data = array.buffers()
-    offsets = np.frombuffer(
-        offsets, np.int64 if pa.types.is_large_string(array.type) else np.int32
-    )
-    data = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
-    valid = (
-        np.frombuffer(validity, np.uint8)
-        if validity is not None and array.null_count
-        else np.empty(0, np.uint8)
-    )
-    counters = np.zeros(4, np.int64)
-    counters[K_KEYS] = table.size
-    new_positions = np.empty(16, np.int64)
-    while not factorize_strings(
-        offsets, data, valid, array.offset, order, table.table, table.hashes,
-        table.offsets, table.data, new_positions, counters, insert, codes,
-    ):  # fmt: skip
-        # Out of room for a new key: grow whatever is full and go on.
-        size = int(counters[K_KEYS])
-        row = int(counters[K_ROW])
-        at = array.offset + (int(order[row]) if len(order) else row)
-        length = int(offsets[at + 1] - offsets[at])
-        table_codes, hashes, key_offsets, key_data = table[:4]
-        if size + 2 > len(key_offsets) or size >= len(hashes):
-            key_offsets = _grown(key_offsets, 2 * len(key_offsets))
-            hashes = _grown(hashes, 2 * len(hashes))
-        if 2 * (size + 1) > len(table_codes):
-            table_codes = np.full(2 * len(table_codes), -1, np.int64)
-            rehash_strings(table_codes, hashes, size)
-        if key_offsets[size] + length > len(key_data):
-            key_data = _grown(key_data, 2 * (len(key_data) + length))
-        if counters[K_NEW] == len(new_positions):
-            new_positions = _grown(new_positions, 2 * len(new_positions))
-        table = KeyTable(table_codes, hashes, key_offsets, key_data, size)
-    table = table._replace(size=int(counters[K_KEYS]))
-    return table, new_positions[: counters[K_NEW]], int(counters[K_UNKNOWN])
-
-
-def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
-    bigger = np.empty(capacity, values.dtype)
-    bigger[: len(values)] = values
-    return bigger
-
-
-def _arrow_key_codes(state: State, prepared: Prepared, out: np.ndarray | None = None):
-    """Codes, new keys and the grown dictionary, straight from Arrow string buffers.
-
-    None when the keys are not Arrow strings (or earlier keys were of another dtype).
-    """
-    values = prepared.key_values
-    array = _arrow_strings(values)
-    if array is None:
-        return None
-    known = state.keys
-    if known is not None and len(known) and known.dtype != values.dtype:
-        return None
-    order = prepared.order if prepared.order is not None else np.empty(0, np.int64)
-    codes = np.empty(prepared.n, np.int64) if out is None else out
-    table = state._key_table
-    if known is None or len(known) == 0:
-        table, new_positions, _ = _run_factorize(array, order, KeyTable.empty(), True, codes)
-    else:
-        if table is None or table.size != len(known):
-            # Rebuild the compiled dictionary, e.g. after a checkpoint was restored.
-            table, _, _ = _run_factorize(
-                _arrow_strings(pd.array(known, dtype=values.dtype)),
-                np.empty(0, np.int64),
-                KeyTable.empty(),
-                True,
-                np.empty(len(known), np.int64),
-            )
-        table, new_positions, unknown = _run_factorize(array, order, table, False, codes)
-        if unknown:
-            # New keys: insert them into a copy, so the state's dictionary stays as it was.
-            table, new_positions, _ = _run_factorize(array, order, table.copy(), True, codes)
-    if len(new_positions) or known is None or not len(known):
-        fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
-    else:
-        fresh = None  # no new keys
-    return codes, fresh, table
 
 
 def scope_of_keys(cfg: WindowOptions, codes: np.ndarray, key_partition: np.ndarray) -> np.ndarray:

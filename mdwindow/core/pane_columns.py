@@ -25,7 +25,7 @@ from mdwindow.core.frames import (
     plain_values,
     take_values,
 )
-from mdwindow.core.keys import KeyTable
+from mdwindow.core.key_coding import KeyTable
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.times import utc_array
 

@@ -21,7 +21,7 @@ from mdwindow.core.frames import (
     trace_frame,
 )
 from mdwindow.core.kernels import emission_order, group_rows, prefix_lengths, window_ids
-from mdwindow.core.keys import KeyTable
+from mdwindow.core.key_coding import KeyTable
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.prepare import Prepared
 from mdwindow.core.rules import NEG_INF

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdwindow.core.heaps import sort_in_place
-from mdwindow.core.kernels import nrt_free, nrt_free_inline
+from mdwindow.core.jit import nrt_free, nrt_free_inline
 from mdwindow.core.pane_columns import N_COUNT, N_LATE, N_ROW, T_END, T_START, T_WATERMARK
 from mdwindow.core.ring_layout import (
     C_DROPPED,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdwindow.core.kernels import nrt_free
+from mdwindow.core.jit import nrt_free
 from mdwindow.core.ring_layout import (
     C_DROPPED,
     C_EMITTED,

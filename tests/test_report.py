@@ -129,7 +129,9 @@ def test_one_self_contained_file_with_every_section(report):
     assert alts == [
         "watermark over the whole input",
         "watermark around the densest burst of dropped ticks",
-        "dropped ticks",
+        "drop rate per key",
+        "how late the dropped ticks were",
+        "dropped ticks over time",
         "partition balance",
         "lag trade-off",
     ]
@@ -137,7 +139,8 @@ def test_one_self_contained_file_with_every_section(report):
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix)
         width, height = png_size(base64.b64decode(img["src"][len(prefix) :]))
-        assert width >= 800 and height >= 350
+        # Side by side (two in a row of the page) or the page's width.
+        assert 500 <= width <= 1100 and height >= 350, (img["alt"], width, height)
 
 
 def test_summary_and_parameter_tables(report, small):
@@ -157,11 +160,15 @@ def test_summary_and_parameter_tables(report, small):
     assert parameters["watermark scope"] == "key"
     assert parameters["arrival order"] == "column recv_ts"
     sweep_rows = page.tables["sweep"]
-    assert sweep_rows[0][:3] == ["lag", "lateness", "rows"]
+    assert sweep_rows[0][:6] == [
+        "lag", "lateness", "drop rate", "dropped", "late accepted", "latency median",
+    ]  # fmt: skip
     assert len(sweep_rows) == 1 + 4 * 2
     lags = [row[0] for row in sweep_rows[1:]]
     assert lags == ["0s", "0s", "100ms", "100ms", "1s", "1s", "2s", "2s"]
-    assert "5,000 rows from ticks_small.csv" in report.read_text(encoding="utf-8")
+    text = report.read_text(encoding="utf-8")
+    assert "5,000 rows from ticks_small.csv" in text
+    assert "Every run has 5,000 rows" in text
 
 
 def test_report_without_a_key():
@@ -171,7 +178,9 @@ def test_report_without_a_key():
     page = parse(render_report(ticks, "2s", key=None, lag="1s"))
     assert "Partition balance" not in page.headings
     assert dict(page.tables["parameters"])["key column"] == "- (one stream)"
-    assert len(page.images) == 3  # watermark, drops, trade-off; too few rows for a zoom
+    # Watermark, how late, drops over time, trade-off; too few rows for a zoom, no key to
+    # rate drops by.
+    assert len(page.images) == 4
 
 
 def test_default_grids_centre_on_the_chosen_policy(small):
@@ -181,6 +190,51 @@ def test_default_grids_centre_on_the_chosen_policy(small):
     latenesses = sorted({row[1] for row in rows}, key=lambda v: pd.Timedelta(v))
     assert lags == ["0s", "50ms", "100ms", "200ms", "400ms", "800ms"]
     assert latenesses == ["0s", "100ms", "400ms"]
+
+
+def test_the_windows_table_shows_the_aggregates(small):
+    page = parse(render_report(small.iloc[:800], "1s", agg="ohlcv", lag="100ms"))
+    header = page.tables["windows"][0]
+    assert header[:9] == [
+        "symbol", "window start", "open", "high", "low", "close", "volume", "vwap", "count",
+    ]  # fmt: skip
+    assert "revision" not in header and "window end" not in header
+    first = page.tables["windows"][1]
+    assert first[1].count(":") == 2  # a time of day; the day is in the caption
+    prices = [row[2] for row in page.tables["windows"][1:]]
+    assert len({len(p.split(".")[1]) for p in prices}) == 1  # one number of decimals
+    text = render_report(small.iloc[:800], "1s", agg="ohlcv", lag="100ms")
+    assert "aggregates open, high, low, close, volume, vwap" in text
+    plain = render_report(small.iloc[:800], "1s", lag="100ms")
+    assert "no aggregates (agg=None)" in plain
+    assert parse(plain).tables["windows"][0][:3] == ["symbol", "window start", "count"]
+
+
+def test_every_figure_states_the_parameters(small):
+    """The report hands its options to every plot: each figure's heading states them."""
+    from unittest import mock
+
+    import mdwindow.report.sections as sections
+
+    headings = []
+    real = sections.figure_png
+
+    def keep(draw, size):
+        def drawn(figure):
+            draw(figure)
+            for ax in figure.axes:
+                headings.extend(t.get_text() for t in ax.texts if t.get_gid() == "heading")
+            headings.append(figure.get_supxlabel())
+
+        return real(drawn, size)
+
+    with mock.patch.object(sections, "figure_png", keep):
+        render_report(small.iloc[:3_000], "1s", scope="key", lag="100ms", allowed_lateness="250ms")
+    stated = "window 1s · lag 100ms · allowed lateness 250ms · scope key"
+    # Watermark, drop rate, how late, drops over time: the run's parameters.
+    assert sum(stated in text for text in headings) >= 4
+    assert any(text.startswith("key symbol · 8 partitions") for text in headings)
+    assert any(text.startswith("window 1s · scope key · latency") for text in headings)
 
 
 def test_text_is_escaped(small):
@@ -232,10 +286,74 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     colours = np.unique(image.reshape(-1, 3), axis=0)
     # A text-only page has a few hundred shades of grey; the figures add far more.
     assert len(colours) > 1_000, len(colours)
-    # The first figure is in view: its emission markers are a colour only figures use.
+    # The first figure is in view: its tick markers have the status colours.
     pixels = {tuple(c) for c in colours}
-    emitted = (0x00, 0x9E, 0x73)
-    assert emitted in pixels
     for status in ("on_time", "dropped"):
+        rgb = tuple(int(STATUS_COLORS[status][i : i + 2], 16) for i in (1, 3, 5))
+        assert rgb in pixels, status
+
+
+@pytest.mark.browser
+def test_the_demo_report_reads_at_1400_px(tmp_path_factory, tmp_path):
+    """The report of ``mdwindow demo``, full page at 1400 px: nothing wider than the window,
+    every figure at its own size (never shrunk), no table cut off. The screenshot stays in
+    this test's tmp_path (``demo-report-1400.png``), for CI to keep and people to look at."""
+    browser = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if browser is None or sync_playwright is None:
+        if os.environ.get("MDWINDOW_REQUIRE_BROWSER"):
+            pytest.fail("MDWINDOW_REQUIRE_BROWSER is set but chromium or Playwright is missing")
+        pytest.skip("needs chromium and Playwright for Python (the dev extra); CI has both")
+    from tests.figure_checks import demo_run
+
+    out, _ = demo_run(tmp_path_factory.getbasetemp())
+    shot = tmp_path / "demo-report-1400.png"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=browser,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+            ],
+        )  # fmt: skip
+        try:
+            page = chromium.new_page(viewport={"width": 1400, "height": 900})
+            page.goto((out / "report.html").resolve().as_uri())
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(shot), full_page=True)
+            layout = page.evaluate(
+                """() => ({
+                    pageWidth: document.documentElement.scrollWidth,
+                    images: [...document.images].map(img => ({
+                        alt: img.alt, natural: img.naturalWidth, shown: img.clientWidth,
+                        top: img.getBoundingClientRect().top})),
+                    tables: [...document.querySelectorAll(".wide")].map(div => ({
+                        id: div.firstElementChild.id, scroll: div.scrollWidth,
+                        client: div.clientWidth})),
+                })"""
+            )
+        finally:
+            chromium.close()
+    assert shot.exists()
+    width, height = png_size(shot.read_bytes())
+    assert width == 1400 and height > 3000
+    assert layout["pageWidth"] <= 1400, layout["pageWidth"]
+    assert len(layout["images"]) == 7
+    for image in layout["images"]:
+        assert image["natural"] > 0, image  # decoded
+        assert image["shown"] >= 0.95 * image["natural"], image  # not shrunk: text stays legible
+    # The drop rate per key and how late they were sit side by side.
+    beside = {image["alt"]: image["top"] for image in layout["images"]}
+    assert beside["drop rate per key"] == beside["how late the dropped ticks were"]
+    for table in layout["tables"]:
+        assert table["scroll"] <= table["client"], table  # no column hidden
+
+    from PIL import Image
+
+    pixels = {tuple(c) for c in np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)}
+    for status in ("on_time", "late", "dropped"):
         rgb = tuple(int(STATUS_COLORS[status][i : i + 2], 16) for i in (1, 3, 5))
         assert rgb in pixels, status

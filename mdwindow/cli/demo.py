@@ -91,16 +91,17 @@ def _extras(
     written = []
     figure = Figure(figsize=(11, 5), layout="constrained")
     busiest = ticks[cfg.key].value_counts().index[0]
+    # Along arrival rows: the zoom is on a stall, whose backlog arrives at one time.
     plot_watermark(
-        result, ticks, key=busiest, time=cfg.time, arrival_time=cfg.arrival_time,
-        arrival_range=densest_drops(result, len(ticks)), ax=figure.add_subplot(),
+        result, ticks, key=busiest, x="arrival", time=cfg.time, arrival_time=cfg.arrival_time,
+        arrival_range=densest_drops(result, len(ticks)), options=cfg, ax=figure.add_subplot(),
     )  # fmt: skip
     figure.savefig(out_dir / "watermark.png", dpi=100)
     written.append(out_dir / "watermark.png")
-    figure = Figure(figsize=(11, 4), layout="constrained")
+    figure = Figure(figsize=(11, 5.2), layout="constrained")
     left, right = figure.subplots(1, 2)
-    plot_late_drops(result, by="key", ax=left)
-    plot_late_drops(result, by="late_by", ax=right)
+    plot_late_drops(result, by="key", options=cfg, ax=left)
+    plot_late_drops(result, by="late_by", options=cfg, ax=right)
     figure.savefig(out_dir / "late_drops.png", dpi=100)
     written.append(out_dir / "late_drops.png")
     report = out_dir / "report.html"

@@ -6,7 +6,10 @@ everywhere, :data:`STATUS_COLORS`. Times are drawn as UTC datetimes.
 
 One module per plot family:
 
-- :mod:`~mdwindow.plotting.watermark`: :func:`plot_watermark`;
+- :mod:`~mdwindow.plotting.watermark`: :func:`plot_watermark`, one key's panel;
+- :mod:`~mdwindow.plotting.watermark_panels`: :func:`plot_watermark_panels`, a panel
+  per key (both draw the panel of :mod:`~mdwindow.plotting.watermark_view`, as the
+  tuner does);
 - :mod:`~mdwindow.plotting.drops`: :func:`plot_late_drops`;
 - :mod:`~mdwindow.plotting.balance`: :func:`plot_partition_balance`;
 - :mod:`~mdwindow.plotting.tradeoff`: :func:`plot_lag_tradeoff`;
@@ -17,8 +20,10 @@ One module per plot family:
 
 and what they share: :mod:`~mdwindow.plotting.style` (colours, markers,
 durations as text), :mod:`~mdwindow.plotting.timeaxis` (event time on an
-axis, window boundaries) and :mod:`~mdwindow.plotting.rows` (a result's
-rows in arrival order).
+axis, readable dates, window boundaries, bins over time),
+:mod:`~mdwindow.plotting.captions` (the run's parameters and the heading
+under each title: every figure states how it was made) and
+:mod:`~mdwindow.plotting.rows` (a result's rows in arrival order).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from mdwindow.plotting.style import (
 )
 from mdwindow.plotting.tradeoff import plot_lag_tradeoff
 from mdwindow.plotting.watermark import plot_watermark
+from mdwindow.plotting.watermark_panels import plot_watermark_panels
 
 __all__ = [
     "BOUNDARY_COLOR",
@@ -55,4 +61,5 @@ __all__ = [
     "plot_partition_balance",
     "plot_recommendation",
     "plot_watermark",
+    "plot_watermark_panels",
 ]

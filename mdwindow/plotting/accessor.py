@@ -8,6 +8,7 @@ import pandas as pd
 
 from mdwindow.plotting.drops import plot_late_drops
 from mdwindow.plotting.watermark import plot_watermark
+from mdwindow.plotting.watermark_panels import plot_watermark_panels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -31,8 +32,8 @@ class WindowResultPlot:
     ... })
     >>> result = tumbling_windows(ticks, "2s")
     >>> ax = result.plot.late_drops(by="late_by", ax=Figure().add_subplot())
-    >>> ax.get_xlabel()
-    'late by (s): watermark - (window end + allowed lateness)'
+    >>> ax.get_title()
+    'How late the dropped ticks were'
     """
 
     def __init__(self, result: WindowResult) -> None:
@@ -41,6 +42,10 @@ class WindowResultPlot:
     def watermark(self, ticks: pd.DataFrame | None = None, **options: Any) -> Axes:
         """:func:`plot_watermark` of this result."""
         return plot_watermark(self._result, ticks, **options)
+
+    def watermark_panels(self, ticks: pd.DataFrame | None = None, **options: Any) -> Any:
+        """:func:`plot_watermark_panels` of this result."""
+        return plot_watermark_panels(self._result, ticks, **options)
 
     def late_drops(self, **options: Any) -> Axes:
         """:func:`plot_late_drops` of this result."""

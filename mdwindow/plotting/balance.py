@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from mdwindow.hashing import DEFAULT_PARTITIONS, partition_balance
+from mdwindow.plotting.captions import SEPARATOR, set_heading
 from mdwindow.plotting.style import PARTITION_COLOR, current_axes
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ def plot_partition_balance(
     ax: Axes | None = None,
 ) -> Axes:
     """Rows per hash partition, with the mean and the max/mean ratio.
+
+    Each bar is labelled with its number of keys when there are at most 16
+    partitions; the line under the title states the key column, the hash,
+    its seed and the number of rows.
 
     Parameters
     ----------
@@ -51,6 +56,8 @@ def plot_partition_balance(
     >>> ax = plot_partition_balance(ticks, partitions=2, ax=Figure().add_subplot())
     >>> [float(bar.get_height()) for bar in ax.patches]
     [1.0, 3.0]
+    >>> [text.get_text() for text in ax.texts if text.get_gid() != "heading"]
+    ['1 key', '2 keys']
     """
     balance = partition_balance(ticks, key, partitions, hash=hash, seed=seed)
     ax = current_axes(ax)
@@ -61,13 +68,24 @@ def plot_partition_balance(
         label="rows",
     )
     if len(balance) <= 16:
-        ax.bar_label(bars, labels=[f"{k} keys" for k in balance["keys"]], fontsize="small")
+        labels = [f"{k:,} key" + ("" if k == 1 else "s") for k in balance["keys"]]
+        ax.bar_label(bars, labels=labels, fontsize="small")
     mean = float(balance["rows"].mean())
     ax.axhline(mean, color="black", linestyle="--", linewidth=1, label=f"mean {mean:,.0f}")
     ratio = balance.attrs["max_mean_ratio"]
-    ax.set_title(f"Rows per partition ({hash}, P={partitions}): max/mean = {ratio:.2f}")
+    top = float(balance["rows"].max()) if len(balance) else 0.0
+    ax.set_ylim(0, max(top, 1.0) * 1.1)  # room for the labels above the bars
     ax.set_xlabel("partition")
     ax.set_ylabel("rows")
     ax.set_xticks(balance["partition"].to_numpy())
-    ax.legend(loc="upper right", fontsize="small")
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    # Outside the bars, so that it never covers a bar or its label.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    seeded = f"{hash} (seed {seed})" if hash == "murmur3" else hash
+    set_heading(
+        ax,
+        f"Rows per partition: max/mean = {ratio:.2f}",
+        [SEPARATOR.join([f"key {key}", f"{partitions} partitions", seeded,
+                         f"{int(balance['rows'].sum()):,} rows"])],
+    )  # fmt: skip
     return ax

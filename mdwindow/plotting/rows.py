@@ -14,7 +14,7 @@ from mdwindow.plotting.timeaxis import nanos
 if TYPE_CHECKING:
     from mdwindow.result import WindowResult
 
-__all__ = ["ArrivalRows", "key_column_of", "window_grid_of"]
+__all__ = ["ArrivalRows", "key_column_of", "rows_per_key", "window_grid_of"]
 
 
 def key_column_of(result: WindowResult) -> str | None:
@@ -32,6 +32,35 @@ def window_grid_of(result: WindowResult) -> TumblingWindowSpec | None:
             size = frame["window_end"].iloc[0] - start
             return TumblingWindowSpec(size, offset=pd.Timedelta(start.value))
     return None
+
+
+def rows_per_key(result: WindowResult, key_column: str) -> pd.DataFrame:
+    """Valid rows per key, read off the result alone: ``accepted``, ``dropped``, ``valid``.
+
+    A window's accepted rows are the count of its last pane (panes
+    accumulate), emitted or pending; valid rows are those plus the dropped
+    ones. Sorted by key.
+
+    Examples
+    --------
+    >>> from mdwindow import tumbling_windows
+    >>> ticks = pd.DataFrame({
+    ...     "ts": pd.to_datetime([0, 1, 2, 1, 0, 5, 0], unit="s", utc=True),
+    ...     "symbol": ["A", "A", "A", "B", "A", "B", "A"],
+    ... })
+    >>> table = rows_per_key(tumbling_windows(ticks, "2s"), "symbol")
+    >>> table.index.tolist(), table["accepted"].tolist(), table["dropped"].tolist()
+    (['A', 'B'], [3, 1], [2, 1])
+    """
+    frames = [f[[key_column, "window_start", "count"]] for f in (result.windows, result.pending)]
+    panes = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    by_window = panes.groupby([key_column, "window_start"], observed=True, sort=False)["count"]
+    accepted = by_window.max().groupby(level=0, observed=True).sum()
+    dropped = result.late[key_column].value_counts()
+    table = pd.DataFrame({"accepted": accepted, "dropped": dropped}).fillna(0).astype(np.int64)
+    table.index.name = key_column
+    table["valid"] = table["accepted"] + table["dropped"]
+    return table.sort_index()
 
 
 class ArrivalRows:

@@ -1,7 +1,10 @@
 """What every plot shares: the colour and marker of each status, line colours, the axes.
 
 Statuses have one colour everywhere (Okabe-Ito, colour-blind safe), in the
-plotting functions, the tuner's figure and the HTML report alike.
+plotting functions, the tuner's figure and the HTML report alike. On-time
+ticks that arrived out of order (below the largest event time seen before
+them) keep the on-time colour but are drawn as open rings, so that the
+disorder the lag has to absorb stands out from the in-order stream.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ __all__ = [
     "BOUNDARY_COLOR",
     "DRAW_ORDER",
     "EMITTED_COLOR",
-    "KEY_LINE_COLORS",
     "MAX_EVENT_TIME_COLOR",
+    "OUT_OF_ORDER_LABEL",
+    "OUT_OF_ORDER_MARKER",
     "PARTITION_COLOR",
     "STATUS_COLORS",
     "STATUS_LABELS",
@@ -48,14 +52,17 @@ STATUS_MARKERS: Mapping[str, tuple[str, float]] = MappingProxyType(
 )
 #: Status codes in drawing order: dropped ticks last, so nothing hides them.
 DRAW_ORDER: tuple[int, ...] = (ON_TIME, REJECTED, LATE, DROPPED)
+#: Marker (shape, area) of on-time ticks that arrived out of order: an open ring of the
+#: on-time colour, larger than the in-order dots.
+OUT_OF_ORDER_MARKER: tuple[str, float] = ("o", 18)
+#: Legend text of on-time ticks that arrived out of order.
+OUT_OF_ORDER_LABEL = "on time, out of order"
 
 WATERMARK_COLOR = "black"
 MAX_EVENT_TIME_COLOR = "#6A3D9A"
 EMITTED_COLOR = "#009E73"
 BOUNDARY_COLOR = "0.85"
 PARTITION_COLOR = "#56B4E9"
-#: Line colours of further keys: never a status colour.
-KEY_LINE_COLORS = ("black", "#6A3D9A", "#009E73", "#8C564B", "#CC79A7", "#17BECF")
 
 
 def current_axes(ax: Axes | None) -> Axes:

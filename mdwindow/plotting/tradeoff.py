@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from mdwindow.plotting.captions import SEPARATOR, set_heading
 from mdwindow.plotting.style import current_axes, duration_text
 
 if TYPE_CHECKING:
@@ -23,7 +24,9 @@ def plot_lag_tradeoff(
     Drop rates (percent, solid lines, circles) are on ``ax``; latencies
     (seconds, dashed lines, squares) on a twin axis at the right, which is
     ``ax.right_ax`` (as in pandas' ``secondary_y``). Each allowed lateness
-    has one colour for both of its curves.
+    has one colour for both of its curves. The line under the title states
+    what the sweep held fixed (window size, scope) and the latency's clock,
+    from ``sweep.attrs``.
 
     Parameters
     ----------
@@ -80,7 +83,7 @@ def plot_lag_tradeoff(
             color=color,
             gid=f"drop_rate:{name}",
         )
-        right.plot(
+        (curve,) = right.plot(
             lag_seconds,
             part[column].dt.total_seconds().to_numpy(),
             marker="s",
@@ -88,6 +91,14 @@ def plot_lag_tradeoff(
             color=color,
             gid=f"latency:{name}",
         )
+        # The legend's "best" place looks at its own axes only: an invisible copy of each
+        # latency curve, in the twin's coordinates, keeps it off those curves too.
+        ax.add_artist(
+            Line2D(
+                curve.get_xdata(), curve.get_ydata(), transform=right.transData,
+                visible=False, gid=f"legend_avoids:{name}",
+            )
+        )  # fmt: skip
         legend.append(Line2D([], [], color=color, linewidth=6, label=f"lateness {name}"))
     legend += [
         Line2D([], [], color="0.3", marker="o", label="drop rate (left)"),
@@ -99,6 +110,19 @@ def plot_lag_tradeoff(
     ax.set_xlabel("lag (s)")
     ax.set_ylabel("drop rate (%)")
     right.set_ylabel(f"{latency} emission latency (s, {clock} clock)")
-    ax.set_title("Lag trade-off: dropped ticks against emission latency")
     ax.legend(handles=legend, fontsize="small", loc="best", framealpha=0.9)
+    set_heading(ax, "Lag trade-off: dropped ticks against emission latency", [_fixed(sweep)])
     return ax
+
+
+def _fixed(sweep: pd.DataFrame) -> str:
+    """What the sweep held fixed, from its ``attrs``."""
+    attrs = sweep.attrs
+    parts = []
+    if "window" in attrs and not pd.isna(attrs["window"]):
+        parts.append(f"window {duration_text(attrs['window'])}")
+    if "scope" in attrs:
+        parts.append(f"scope {attrs['scope']}")
+    clock = attrs.get("latency_clock", "event_time").replace("_", "-")
+    parts.append(f"latency: window end to emission on the {clock} clock")
+    return SEPARATOR.join(parts)

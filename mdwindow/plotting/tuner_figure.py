@@ -1,6 +1,8 @@
 """The tuner's held figure: artists made once, new data on every update, PNG out.
 
-Three axes: the picked symbol's watermark (top), how late the dropped ticks
+Three axes: the picked symbol's watermark (top: the panel of the watermark
+view, as :func:`~mdwindow.plotting.plot_watermark` draws it, headed by the
+parameters, the rows in view and their counts), how late the dropped ticks
 were (bottom left) and the lag trade-off of the sweep (bottom right).
 Labels, titles and legends never change: they are drawn once into a static
 image. The trade-off only changes with the window size or scope, so its
@@ -120,7 +122,12 @@ class TunerFigure:
         right = self.right
         twin = right.right_ax
         self._curves = {line.get_gid(): line for line in [*right.lines, *twin.lines]}
-        right.set_title(right.get_title(), y=1.01)
+        # The top panel's title states the window and scope; the trade-off's own line
+        # for them would be drawn once and go stale when they change.
+        for text in right.texts:
+            if text.get_gid() == "heading":
+                text.set_visible(False)
+        right.set_title(right.get_title(), y=1.01, pad=6)
         right.xaxis.set_label_coords(0.5, -0.11)
         right.yaxis.set_label_coords(-0.09, 0.5)
         twin.yaxis.set_label_coords(1.11, 0.5)
@@ -148,7 +155,9 @@ class TunerFigure:
             self._curves[f"drop_rate:{name}"].set_data(lag[mine] / 1e9, drop_rate[mine])
             self._curves[f"latency:{name}"].set_data(lag[mine] / 1e9, latency_seconds[mine])
         for axes in (self.right, self.right.right_ax):
-            axes.relim()
+            # Visible only: the trade-off axes hold invisible copies of the latency curves
+            # (in the twin's units) that only steer the legend.
+            axes.relim(visible_only=True)
             axes.autoscale_view()
 
     def _lay_out(self) -> None:
@@ -166,7 +175,7 @@ class TunerFigure:
         top, left = self.top, self.left
         self.static_texts = [
             top.xaxis.label, top.yaxis.label, left.xaxis.label, left.yaxis.label, left.title,
-            top.get_legend(),
+            self.late_by.heading, top.get_legend(),
         ]  # fmt: skip
         # Drawn over the background on every update, so it is no child of the axes.
         self.marker = Line2D(
@@ -219,9 +228,9 @@ class TunerFigure:
         """Draw the watermark and late-by plots of one state over the static pixels
         (and the trade-off ``tradeoff``, when it was shown before); :meth:`finish`
         completes the image."""
-        counts = self.watermark.set_data(rows, judged, code, view, size, offset, max_points)
+        data = self.watermark.set_data(rows, judged, code, view, size, offset, max_points)
         # At a fixed height: the automatic one measures the axis every draw.
-        self.top.set_title(f"{title}\n{counts}", fontsize="medium", y=1.0)
+        self.watermark.set_heading(title, view, len(rows), data)
         self.late_by.set_data(judged)
         canvas = self.canvas
         canvas.restore_region(self._static)

@@ -1,13 +1,15 @@
 """The tuner's two live panels: artists made once, new data on every update.
 
-:class:`WatermarkPanel` (the picked symbol's ticks, watermark, emissions and
-window boundaries) and :class:`LateByPanel` (how late the dropped ticks
-were) look like :func:`mdwindow.plotting.plot_watermark` and
-:func:`mdwindow.plotting.plot_late_drops`, but keep their artists: an update
-gives them new data (``set_data``, ``set_offsets``) instead of plotting
-anew. Their labels and legend sit at fixed places, so that
-:class:`~mdwindow.plotting.tuner_figure.TunerFigure` can draw them once
-into its static background.
+:class:`WatermarkPanel` is the panel of the watermark view
+(:class:`~mdwindow.plotting.watermark_view.WatermarkArtists`, the very
+artists :func:`mdwindow.plotting.plot_watermark` draws with: same markers,
+colours, out-of-order rings and legend), filled from the tuner's judged
+rows; :class:`LateByPanel` is the histogram of
+:func:`mdwindow.plotting.plot_late_drops` with ``by="late_by"``. An update
+gives their artists new data (``set_data``, ``set_offsets``) instead of
+plotting anew. Their labels and legend sit at fixed places, so that
+:class:`~mdwindow.plotting.tuner_figure.TunerFigure` can draw them once into
+its static background.
 """
 
 from __future__ import annotations
@@ -16,19 +18,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mdwindow.core.rules import DROPPED, NEG_INF, ON_TIME, REJECTED, STATUS_NAMES
-from mdwindow.plotting.style import (
-    BOUNDARY_COLOR,
-    DRAW_ORDER,
-    EMITTED_COLOR,
-    MAX_EVENT_TIME_COLOR,
-    STATUS_COLORS,
-    STATUS_LABELS,
-    STATUS_MARKERS,
-    WATERMARK_COLOR,
-    thinning,
+from mdwindow.core.rules import DROPPED, NEG_INF
+from mdwindow.plotting.captions import SEPARATOR, set_heading
+from mdwindow.plotting.drops import LATE_BY_DEFINITION
+from mdwindow.plotting.style import STATUS_COLORS, STATUS_LABELS
+from mdwindow.plotting.timeaxis import day_text, window_boundaries
+from mdwindow.plotting.watermark_view import (
+    MAX_BOUNDARIES,
+    PanelData,
+    WatermarkArtists,
+    counts_text,
+    panel_data,
 )
-from mdwindow.plotting.timeaxis import date_numbers, step_points, window_boundaries
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -37,70 +38,29 @@ if TYPE_CHECKING:
 
 __all__ = ["HISTOGRAM_BINS", "MAX_BOUNDARIES", "LateByPanel", "WatermarkPanel"]
 
-#: Drawing order, name and marker (shape, area) of the statuses, as in ``plot_watermark``.
-_STATUS_STYLE = tuple(
-    (code, STATUS_NAMES[code], *STATUS_MARKERS[STATUS_NAMES[code]]) for code in DRAW_ORDER
-)
 HISTOGRAM_BINS = 30
-MAX_BOUNDARIES = 40
 
 
 class WatermarkPanel:
-    """The watermark plot of one symbol's rows, on the axes ``top``."""
+    """The watermark panel of one symbol's rows, on the axes ``top``."""
 
     def __init__(self, top: Axes) -> None:
-        from matplotlib.lines import Line2D
-        from matplotlib.ticker import MaxNLocator
-
         self.axes = top
         # Room at the right for a legend outside the data: it then never changes, and
-        # sits in the background; the counts an update changes go in the title.
+        # sits in the background; the counts an update changes go in the heading.
         box = top.get_position()
-        top.set_position([box.x0, box.y0, box.width * 0.84, box.height])
-        self.scatters = {}
-        for code, name, marker, size in _STATUS_STYLE:
-            self.scatters[code] = top.scatter(
-                [], [], s=size, marker=marker, color=STATUS_COLORS[name],
-                # An edge of width 0 rather than none: one colour for faces and edges
-                # lets Agg stamp one rendered marker (draw_markers), many times faster.
-                edgecolors="black" if code == DROPPED else STATUS_COLORS[name],
-                linewidths=0.5 if code == DROPPED else 0.0,
-                zorder=5 if code == DROPPED else 3, gid=f"status:{name}",
-            )  # fmt: skip
-        (self.watermark_line,) = top.plot(
-            [], [], drawstyle="steps-post", color=WATERMARK_COLOR, linewidth=1.4,
-            label="watermark", gid="watermark", zorder=4,
-        )  # fmt: skip
-        (self.max_line,) = top.plot(
-            [], [], drawstyle="steps-post", color=MAX_EVENT_TIME_COLOR, linestyle="--",
-            linewidth=1.0, label="max event time", gid="max_event_time", zorder=4,
-        )  # fmt: skip
-        self.emitted = top.scatter(
-            [], [], s=22, marker=">", color=EMITTED_COLOR, zorder=4, gid="emitted"
-        )
-        # Window boundaries: one line across the axes (x in axes units), broken by NaNs.
-        self.boundaries = Line2D(
-            [], [], color=BOUNDARY_COLOR, linewidth=0.8, zorder=0,
-            transform=top.get_yaxis_transform(), label="window boundaries",
-            gid="window_boundary",
-        )  # fmt: skip
-        top.add_line(self.boundaries)
-        top.legend(
-            handles=[*self.scatters.values(), self.watermark_line, self.max_line, self.emitted,
-                     self.boundaries],
-            labels=[*(STATUS_LABELS[name] for _, name, _, _ in _STATUS_STYLE), "watermark",
-                    "max event time", "window emitted\n(row, window end)", "window boundaries"],
-            loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", markerscale=1.5,
-            frameon=False,
-        )  # fmt: skip
-        top.yaxis_date()
-        top.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-        top.set_xlabel("arrival position (row)")
-        top.set_ylabel("event time (UTC)")
+        top.set_position([box.x0, box.y0, box.width * 0.82, box.height])
+        self.artists = WatermarkArtists(top)
+        self.artists.legend()
+        # The rows sharing the picked symbol's watermark, counted in arrival order: all
+        # rows under scope "global", the symbol's under "key", its partition's under
+        # "partition".
+        top.set_xlabel("arrival position among the rows sharing this watermark")
         # Labels at fixed places (room for six-digit tick labels), so that they can be
         # drawn once into the background with the legend.
         top.xaxis.set_label_coords(0.5, -0.09)
         top.yaxis.set_label_coords(-0.1, 0.5)
+        self.heading = set_heading(top, "", ["", ""], fontsize="small", y=1.0)
 
     def set_data(
         self,
@@ -111,84 +71,52 @@ class WatermarkPanel:
         size: int,
         offset: int,
         max_points: int,
-    ) -> str:
-        """Give the artists the rows of key ``code`` in ``view``; returns the counts shown."""
+    ) -> PanelData:
+        """Give the artists the rows of key ``code`` in ``view``; returns what they show."""
         begin, stop = view
-        x = np.arange(begin, stop)
+        x = np.arange(begin, stop, dtype=np.float64)
         t = rows.t[begin:stop]
-        status = judged.status[begin:stop]
+        valid = rows.valid[begin:stop]
         shown = (rows.codes[begin:stop] == code) & (t != NEG_INF)
-        counts = []
-        y_parts = []
-        for status_code, name, _marker, area in _STATUS_STYLE:
-            artist = self.scatters[status_code]
-            picked = np.flatnonzero(shown & (status == status_code))
-            total = len(picked)
-            label = f"{STATUS_LABELS[name]} {total:,}"
-            if status_code == ON_TIME:
-                step = thinning(total, max_points)
-                picked = picked[::step]
-                if step > 1:
-                    label += f" (1 in {step} shown)"
-            if status_code == DROPPED:
-                crowded = len(picked) > 2_000
-                artist.set_sizes([area / 3 if crowded else area])
-                artist.set_edgecolors(STATUS_COLORS[name] if crowded else "black")
-                artist.set_linewidths(0.0 if crowded else 0.5)
-            y = date_numbers(t[picked])
-            artist.set_offsets(np.column_stack([x[picked], y]))
-            if total or status_code != REJECTED:
-                counts.append(label)
-            if total:
-                y_parts.append(y)
-
-        members = np.flatnonzero(rows.valid[begin:stop])
-        end_x = stop - 1
-        w_after = judged.watermark_after[begin:stop][members]
-        has_w = w_after != NEG_INF
-        wx, wy = step_points(x[members][has_w], w_after[has_w], end_x)
-        mx, my = step_points(x[members], rows.max_after[begin:stop][members], end_x)
-        for line, lx, ly in ((self.watermark_line, wx, wy), (self.max_line, mx, my)):
-            y = date_numbers(ly)
-            line.set_data(lx, y)
-            if len(lx):
-                y_parts.append(y)
-
+        members = np.flatnonzero(valid)
         emit_row, emit_end = judged.emissions(rows, code)
         in_view = (emit_row >= begin) & (emit_row < stop)
-        emit_row, emit_end = emit_row[in_view], emit_end[in_view]
-        by_emission = np.lexsort((emit_end, emit_row))
-        step = thinning(len(by_emission), max_points)
-        by_emission = by_emission[::step]
-        y = date_numbers(emit_end[by_emission])
-        self.emitted.set_offsets(np.column_stack([emit_row[by_emission], y]))
-        counts.append(
-            f"windows emitted {len(emit_row):,}" + (f" (1 in {step} shown)" if step > 1 else "")
-        )
-        if len(by_emission):
-            y_parts.append(y)
-
         seen = t[shown]
         edges = np.empty(0, np.int64)
         if len(seen):
             edges = window_boundaries(
                 int(seen.min()), int(seen.max()), size, offset, MAX_BOUNDARIES
             )
-        bx = np.tile([0.0, 1.0, np.nan], len(edges))
-        by = np.repeat(date_numbers(edges), 3)
-        self.boundaries.set_data(bx, by)
-        if len(edges):
-            y_parts.append(by[::3])
+        data = panel_data(
+            x=x,
+            t=t,
+            status=judged.status[begin:stop],
+            # Below the largest event time seen before it (the dashed line).
+            out_of_order=valid & (t < rows.max_before[begin:stop]),
+            shown=shown,
+            line_x=x[members],
+            watermark=judged.watermark_after[begin:stop][members],
+            max_time=rows.max_after[begin:stop][members],
+            emit_x=emit_row[in_view].astype(np.float64),
+            emit_end=emit_end[in_view],
+            boundaries=edges,
+            max_points=max_points,
+        )
+        self.artists.show(data)
+        return data
 
-        top = self.axes
-        pad = max(0.05 * (end_x - begin), 0.5)
-        top.set_xlim(begin - pad, end_x + pad)
-        if y_parts:
-            values = np.concatenate(y_parts)
-            lo_y, hi_y = float(values.min()), float(values.max())
-            margin = 0.05 * (hi_y - lo_y) or 1 / 86_400
-            top.set_ylim(lo_y - margin, hi_y + margin)
-        return "in view: " + ", ".join(counts)
+    def set_heading(self, title: str, view: tuple[int, int], rows: int, data: PanelData) -> None:
+        """The title (what the tuner shows: symbol and parameters), the rows in view and
+        their day, and the counts."""
+        begin, stop = view
+        where = (
+            f"rows {begin:,} to {max(stop - 1, begin):,} of the {rows:,} sharing this watermark"
+        )
+        y_range = data.y_range()
+        if y_range is not None:
+            where += SEPARATOR + day_text(*(int(v * 86_400 * 10**9) for v in y_range))
+        set_heading(self.axes, title, [where, counts_text(data)], fontsize="small", y=1.0)
+        self.axes.title.set_fontsize("medium")
 
 
 class LateByPanel:
@@ -207,9 +135,11 @@ class LateByPanel:
         )
         left.xaxis.set_major_locator(MaxNLocator(nbins=6))
         left.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        left.set_xlabel("late by (s): watermark - (window end + allowed lateness)")
+        left.set_xlabel("late by (s)")
         left.set_ylabel("dropped ticks")
-        left.set_title("How late the dropped ticks were", y=1.0)
+        self.heading = set_heading(
+            left, "How late the dropped ticks were", [LATE_BY_DEFINITION], y=1.0
+        )
         left.xaxis.set_label_coords(0.5, -0.11)
         left.yaxis.set_label_coords(-0.17, 0.5)
 

@@ -1,4 +1,11 @@
-"""The watermark plot: event time against arrival, coloured by status, with the watermark."""
+"""The watermark plot: one key's ticks against arrival, coloured by status, with its watermark.
+
+:func:`plot_watermark` draws one panel of the watermark view
+(:mod:`mdwindow.plotting.watermark_view`) on one axes;
+:class:`WatermarkRows` reads a result (and its ticks) once and gives the
+panel of any key, for it and for the per-key panels of
+:func:`~mdwindow.plotting.plot_watermark_panels`.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +14,27 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mdwindow.core.rules import NEG_INF, ON_TIME, STATUS_NAMES
-from mdwindow.plotting.rows import ArrivalRows, key_column_of, window_grid_of
-from mdwindow.plotting.style import (
-    BOUNDARY_COLOR,
-    DRAW_ORDER,
-    EMITTED_COLOR,
-    KEY_LINE_COLORS,
-    MAX_EVENT_TIME_COLOR,
-    STATUS_COLORS,
-    STATUS_LABELS,
-    STATUS_MARKERS,
-    WATERMARK_COLOR,
-    current_axes,
-    thinning,
+from mdwindow.core.rules import NEG_INF
+from mdwindow.plotting.captions import (
+    SEPARATOR,
+    interval_text,
+    options_of,
+    parameters_text,
+    set_heading,
 )
-from mdwindow.plotting.timeaxis import as_datetimes, nanos, step_points, window_boundaries
+from mdwindow.plotting.rows import ArrivalRows, key_column_of, window_grid_of
+from mdwindow.plotting.style import current_axes
+from mdwindow.plotting.timeaxis import clock_text, date_numbers, day_text, nanos
+from mdwindow.plotting.timeaxis import window_boundaries as boundaries_between
+from mdwindow.plotting.watermark_view import PanelData, WatermarkArtists, counts_text, panel_data
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from mdwindow.core.options import WindowOptions
     from mdwindow.result import WindowResult
 
-__all__ = ["plot_watermark"]
-
-#: One watermark line: its name in the legend ("" when there is one) and its rows.
-Line = tuple[str, np.ndarray]
+__all__ = ["WatermarkRows", "plot_watermark"]
 
 
 def plot_watermark(
@@ -46,30 +48,30 @@ def plot_watermark(
     arrival_time: str | None = None,
     time_unit: str | None = None,
     arrival_range: tuple[int, int] | None = None,
-    busiest: int = 3,
+    options: Any = None,
     max_points: int = 20_000,
     max_boundaries: int = 40,
     ax: Axes | None = None,
 ) -> Axes:
-    """Event time of each tick against its arrival, coloured by status, with the watermark.
+    """Event time of one key's ticks against their arrival, coloured by status, with the
+    watermark that judged them.
 
-    Draws, on one axes:
+    One panel of the watermark view: each tick at (arrival, event time) in
+    its status colour (:data:`STATUS_COLORS`), on-time ticks that arrived
+    out of order (below the largest event time seen before them) as open
+    rings, dropped ticks as large crosses on top; the watermark after each
+    row (solid) and the largest event time seen (dashed), whose gap is the
+    lag; a marker at (emitting row, window end) for each emitted window;
+    the window boundaries when at most ``max_boundaries`` are in view. The
+    title names the key and the arrival rows shown; the lines under it the
+    run's parameters and the counts in view (in-order and out-of-order dots
+    are each thinned to at most ``max_points``, said there). The legend is
+    outside the axes, at the right.
 
-    - each tick at (arrival, event time), coloured by status
-      (:data:`STATUS_COLORS`); dropped ticks as large crosses on top;
-      on-time ticks are thinned to at most ``max_points`` (one in ``k``, in
-      arrival order, said in the legend), late and dropped ones never;
-    - the watermark after each row as a step line, and (with ``ticks``)
-      the largest event time seen so far among the same rows, dashed: the
-      gap between the two is the lag (with scope "partition", a key's line
-      follows its own rows, so its maximum can trail the partition's);
-    - a marker at (emitting row, window end) for each emitted window;
-    - the window boundaries, when at most ``max_boundaries`` fall in view.
-
-    When the rows share one watermark (scope "global", or a single key)
-    there is one watermark line. Otherwise (scope "key" or "partition")
-    each key has its own: pick one with ``key=``, or the ``busiest`` keys
-    (most valid rows) are shown, each with its own lines.
+    When all rows share one watermark (scope "global", or one key) the
+    panel shows every row, or ``key``'s; when each key has its own (scope
+    "key" or "partition") it shows ``key``, or the busiest key.
+    :func:`plot_watermark_panels` draws several keys, a panel each.
 
     Parameters
     ----------
@@ -82,24 +84,28 @@ def plot_watermark(
     key : optional
         Show only this key's ticks (and its watermark, when keys have their own).
     x : {"arrival", "time"}, default "arrival"
-        Arrival position (row number in arrival order), or arrival time,
-        which needs ``ticks`` and ``arrival_time``.
+        The x axis: arrival position (row number in arrival order), or
+        arrival time, which needs ``ticks`` and ``arrival_time``. Rows keep
+        apart the ticks that a feed stall releases at one arrival time.
     time : str, default "ts"
         Event-time column of ``ticks`` (and of ``result.late``).
     key_column : str, optional
         Key column; by default the one the result was computed with.
     arrival_time : str, optional
-        Arrival-time column of ``ticks``, for ``x="time"``.
+        Arrival-time column of ``ticks``, for ``x="time"`` (and the clock
+        times of the rows shown, in the heading).
     time_unit : str, optional
         Unit of an integer event-time column, as in ``tumbling_windows``.
     arrival_range : (int, int), optional
         Show only the rows at arrival positions ``start <= position < stop``
         (a zoom: thinning then applies to what is in view).
-    busiest : int, default 3
-        How many keys to show when keys have their own watermarks and no
-        ``key`` is given.
+    options : WindowOptions or dict, optional
+        The options of the run (``tumbling_windows`` keywords, e.g.
+        ``dict(lag="2s", allowed_lateness="1s", scope="key")``), stated
+        under the title; without them only the window size is.
     max_points : int, default 20000
-        At most this many on-time dots (and emission markers).
+        At most this many in-order on-time dots, as many out-of-order ones,
+        and as many emission markers.
     max_boundaries : int, default 40
         Draw window boundaries only when at most this many are in view.
     ax : matplotlib.axes.Axes, optional
@@ -119,213 +125,199 @@ def plot_watermark(
     ...     "symbol": "A",
     ... })
     >>> result = tumbling_windows(ticks, "2s", allowed_lateness="1s")
-    >>> ax = plot_watermark(result, ticks, ax=Figure().add_subplot())
-    >>> ax.get_ylabel()
-    'event time (UTC)'
+    >>> ax = plot_watermark(result, ticks, options={"allowed_lateness": "1s"},
+    ...                     ax=Figure(layout="constrained").add_subplot())
+    >>> ax.get_title()
+    'Watermark on 1970-01-01, all 7 rows'
+    >>> print(ax.texts[0].get_text())
+    window 2s · lag 0s · allowed lateness 1s · scope global
+    4 on time (0 out of order) · 2 late · 1 dropped · 2 windows emitted
     """
-    if x not in ("arrival", "time"):
-        raise ValueError(f"x: got {x!r}; choose 'arrival' (row position) or 'time'")
-    if x == "time" and (ticks is None or arrival_time is None):
-        raise ValueError(
-            "x='time' needs the arrival times: pass the ticks and the column, e.g. "
-            "plot_watermark(result, ticks, x='time', arrival_time='recv_ts')"
-        )
-    if key_column is None:
-        key_column = key_column_of(result)
+    view = WatermarkRows(
+        result, ticks, x=x, time=time, key_column=key_column, arrival_time=arrival_time,
+        time_unit=time_unit, arrival_range=arrival_range, options=options,
+    )  # fmt: skip
+    (shown,) = view.keys(key=key, busiest=1)
     ax = current_axes(ax)
-    rows = ArrivalRows(
-        result,
-        ticks,
-        time=time,
-        key_column=key_column,
-        arrival_time=arrival_time,
-        time_unit=time_unit,
-    )
-    shared = rows.one_watermark()
-    in_view = np.ones(rows.n, bool)
-    if arrival_range is not None:
-        begin, stop = arrival_range
-        in_view[: max(int(begin), 0)] = False
-        in_view[max(int(stop), 0) :] = False
-    if key is not None and rows.keys is None:
-        raise ValueError(
-            f"key={key!r}: choosing a key needs the ticks and their key column: "
-            "plot_watermark(result, ticks, key=...)"
-        )
-    if not shared and rows.keys is None:
-        raise ValueError(
-            "the rows have one watermark per key or partition (scope 'key' or 'partition'); "
-            "pass the ticks so each key's rows can be told apart: plot_watermark(result, ticks)"
-        )
-    shown, lines, title = _lines(rows, key, key_column, shared, busiest)
-
-    if x == "arrival":
-        x_of_row = np.arange(rows.n)
-        ax.set_xlabel("arrival position (row)")
-    else:
-        x_of_row = as_datetimes(rows.arrival_stamp)
+    artists = WatermarkArtists(ax, x_is_time=view.x_is_time)
+    data = view.panel(shown, max_points=max_points, max_boundaries=max_boundaries)
+    artists.show(data)
+    if view.x_is_time:
         ax.set_xlabel(f"arrival time, {arrival_time} (UTC)")
-
-    shown &= in_view
-    _draw_ticks(ax, rows, shown, x_of_row, max_points)
-    _draw_lines(ax, rows, lines, in_view, x_of_row)
-    emitted = result.windows
-    if key is not None and key_column is not None:
-        emitted = emitted[emitted[key_column].to_numpy() == key]
-    elif not shared and key_column is not None:
-        emitted = emitted[emitted[key_column].isin([name for name, _ in lines])]
-    _draw_emissions(ax, emitted, rows.n, in_view, x_of_row, max_points)
-    grid = window_grid_of(result)
-    seen = rows.t[shown & (rows.t != NEG_INF)]
-    if grid is not None and len(seen):
-        edges = window_boundaries(
-            int(seen.min()), int(seen.max()), grid.size_ns, grid.offset_ns, max_boundaries
-        )
-        for i, edge in enumerate(as_datetimes(edges)):
-            ax.axhline(
-                edge,
-                color=BOUNDARY_COLOR,
-                linewidth=0.8,
-                zorder=0,
-                label="window boundaries" if i == 0 else None,
-                gid="window_boundary",
-            )
-
-    ax.set_ylabel("event time (UTC)")
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize="small", markerscale=1.5)
+    subject = view.subject(shown)
+    counts = counts_text(data)
+    arrived = view.arrived()
+    lines = [view.parameters(), f"{arrived}{SEPARATOR}{counts}" if arrived else counts]
+    set_heading(ax, f"Watermark{subject}{view.day_of(data)}, {view.interval()}", lines)
+    artists.legend(data.present())
     return ax
 
 
-def _lines(
-    rows: ArrivalRows, key: Any, key_column: str | None, shared: bool, busiest: int
-) -> tuple[np.ndarray, list[Line], str]:
-    """Which rows to show, which rows make up each watermark line, and the title."""
-    valid = rows.valid
-    lines: list[Line] = []
-    if key is not None:
-        shown = rows.keys == key
-        if not shown.any():
-            sample = pd.unique(rows.keys[valid])[:8].tolist()
-            raise ValueError(f"key: {key!r} has no rows; keys include {sample}")
-        line_rows = valid if shared else (shown & valid)
-        lines.append((str(key) if not shared else "", np.flatnonzero(line_rows)))
-        return shown, lines, f"Watermark, {key_column} = {key}"
-    if shared:
-        lines.append(("", np.flatnonzero(valid)))
-        return np.ones(rows.n, bool), lines, "Watermark"
-    counts = pd.Series(rows.keys[valid]).value_counts(sort=True)
-    chosen = counts.index[: max(busiest, 1)].tolist()
-    shown = np.isin(rows.keys, np.asarray(chosen, dtype=rows.keys.dtype))
-    for name in chosen:
-        lines.append((str(name), np.flatnonzero((rows.keys == name) & valid)))
-    title = f"Watermark of the {len(chosen)} busiest keys: " + ", ".join(map(str, chosen))
-    return shown, lines, title
+class WatermarkRows:
+    """A result's rows read once for the watermark view: which keys, which rows, which x.
 
+    Takes the arguments of :func:`plot_watermark` but ``key`` and the
+    drawing limits; :meth:`panel` gives the :class:`PanelData` of one key.
+    """
 
-def _draw_ticks(
-    ax: Axes, rows: ArrivalRows, shown: np.ndarray, x_of_row: np.ndarray, max_points: int
-) -> None:
-    """Each shown tick with a known event time, coloured by status."""
-    known = rows.t != NEG_INF
-    for status in DRAW_ORDER:
-        name = STATUS_NAMES[status]
-        picked = np.flatnonzero(shown & known & (rows.status == status))
-        if len(picked) == 0:
-            continue
-        total = len(picked)
-        label = f"{STATUS_LABELS[name]} ({total:,})"
-        if status == ON_TIME:
-            step = thinning(total, max_points)
-            picked = picked[::step]
-            if step > 1:
-                label = f"{STATUS_LABELS[name]} ({total:,}; 1 in {step} shown)"
-        marker, size = STATUS_MARKERS[name]
-        dropped = name == "dropped"
-        crowded = dropped and len(picked) > 2_000
-        ax.scatter(
-            x_of_row[picked],
-            as_datetimes(rows.t[picked]),
-            s=size / 3 if crowded else size,
-            marker=marker,
-            color=STATUS_COLORS[name],
-            edgecolors="black" if dropped and not crowded else "none",
-            linewidths=0.5,
-            zorder=5 if dropped else 3,
-            label=label,
-            gid=f"status:{name}",
+    def __init__(
+        self,
+        result: WindowResult,
+        ticks: pd.DataFrame | None,
+        *,
+        x: str = "arrival",
+        time: str = "ts",
+        key_column: str | None = None,
+        arrival_time: str | None = None,
+        time_unit: str | None = None,
+        arrival_range: tuple[int, int] | None = None,
+        options: Any = None,
+    ) -> None:
+        if x not in ("arrival", "time"):
+            raise ValueError(f"x: got {x!r}; choose 'arrival' (row position) or 'time'")
+        if x == "time" and (ticks is None or arrival_time is None):
+            raise ValueError(
+                "x='time' needs the arrival times: pass the ticks and the column, e.g. "
+                "plot_watermark(result, ticks, x='time', arrival_time='recv_ts')"
+            )
+        if key_column is None:
+            key_column = key_column_of(result)
+        self.result = result
+        self.key_column = key_column
+        self.cfg: WindowOptions | None = options_of(result, options)
+        self.rows = rows = ArrivalRows(
+            result, ticks, time=time, key_column=key_column, arrival_time=arrival_time,
+            time_unit=time_unit,
+        )  # fmt: skip
+        self.shared = rows.one_watermark()
+        if not self.shared and rows.keys is None:
+            raise ValueError(
+                "the rows have one watermark per key or partition (scope 'key' or "
+                "'partition'); pass the ticks so each key's rows can be told apart: "
+                "plot_watermark(result, ticks)"
+            )
+        n = rows.n
+        begin, stop = (0, n) if arrival_range is None else arrival_range
+        self.begin = min(max(int(begin), 0), n)
+        self.stop = min(max(int(stop), self.begin), n)
+        self.x_is_time = x == "time"
+        if self.x_is_time:
+            self.x_of_row = date_numbers(rows.arrival_stamp)
+        else:
+            self.x_of_row = np.arange(n, dtype=np.float64)
+
+    def keys(self, *, key: Any = None, keys: Any = None, busiest: int = 1) -> list[Any]:
+        """The keys to show, a panel each (None: every row, when all share one watermark).
+
+        ``key`` (one) or ``keys`` (several) as given; otherwise every row
+        when the watermark is shared, else the ``busiest`` keys (most valid rows).
+        """
+        rows = self.rows
+        wanted = [key] if key is not None else (list(keys) if keys is not None else None)
+        if wanted is not None:
+            if rows.keys is None:
+                raise ValueError(
+                    f"key={wanted[0]!r}: choosing a key needs the ticks and their key column: "
+                    "plot_watermark(result, ticks, key=...)"
+                )
+            for one in wanted:
+                if not (rows.keys == one).any():
+                    sample = pd.unique(rows.keys[rows.valid])[:8].tolist()
+                    raise ValueError(f"key: {one!r} has no rows; keys include {sample}")
+            return wanted
+        if self.shared:
+            return [None]
+        counts = pd.Series(rows.keys[rows.valid]).value_counts(sort=True)
+        return counts.index[: max(busiest, 1)].tolist()
+
+    def key_count(self) -> int:
+        """How many keys have valid rows."""
+        if self.rows.keys is None:
+            return 0
+        return int(pd.Series(self.rows.keys[self.rows.valid]).nunique())
+
+    def panel(self, key: Any, *, max_points: int, max_boundaries: int) -> PanelData:
+        """What the panel of ``key`` (None: every row) shows, in the view."""
+        rows = self.rows
+        begin, stop = self.begin, self.stop
+        valid = rows.valid
+        if key is None:
+            is_key = np.ones(rows.n, bool)
+        else:
+            is_key = rows.keys == key
+        members = np.flatnonzero(valid if self.shared else (is_key & valid))
+        # The running maximum needs the rows before the view too.
+        t = rows.t
+        running_max = np.maximum.accumulate(t[members]) if len(members) else t[members]
+        out_of_order = np.zeros(rows.n, bool)
+        if rows.has_ticks and len(members) > 1:
+            out_of_order[members[1:]] = t[members[1:]] < running_max[:-1]
+        in_view = slice(begin, stop)
+        kept = (members >= begin) & (members < stop)
+        line_rows = members[kept]
+        emit_x, emit_end = self._emissions(key)
+        shown = is_key[in_view] & (t[in_view] != NEG_INF)
+        seen = t[in_view][shown]
+        edges = np.empty(0, np.int64)
+        grid = window_grid_of(self.result)
+        if grid is not None and len(seen):
+            edges = boundaries_between(
+                int(seen.min()), int(seen.max()), grid.size_ns, grid.offset_ns, max_boundaries
+            )
+        return panel_data(
+            x=self.x_of_row[in_view],
+            t=t[in_view],
+            status=rows.status[in_view],
+            out_of_order=out_of_order[in_view],
+            shown=shown,
+            line_x=self.x_of_row[line_rows],
+            watermark=rows.w_after[line_rows],
+            max_time=running_max[kept] if rows.has_ticks else None,
+            emit_x=emit_x,
+            emit_end=emit_end,
+            boundaries=edges,
+            max_points=max_points,
         )
 
+    def _emissions(self, key: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(x, window end) of the windows of ``key`` (None: all) emitted in the view."""
+        windows = self.result.windows
+        if key is not None and self.key_column is not None:
+            windows = windows[windows[self.key_column].to_numpy() == key]
+        emit_row = windows["emit_row"].to_numpy(np.int64)
+        mine = (emit_row >= self.begin) & (emit_row < self.stop)
+        if not mine.any():
+            return np.empty(0), np.empty(0, np.int64)
+        points = pd.DataFrame(
+            {"row": emit_row[mine], "end": nanos(windows[mine], "window_end")}
+        ).drop_duplicates()
+        return self.x_of_row[points["row"].to_numpy()], points["end"].to_numpy(np.int64)
 
-def _draw_lines(
-    ax: Axes, rows: ArrivalRows, lines: list[Line], in_view: np.ndarray, x_of_row: np.ndarray
-) -> None:
-    """Watermark and max event time, as step lines through each line's rows."""
-    view_rows = np.flatnonzero(in_view)
-    end_x = x_of_row[view_rows[-1]] if len(view_rows) else None
-    for number, (name, all_members) in enumerate(lines):
-        # The running maximum needs the rows before the view too.
-        running_max = np.maximum.accumulate(rows.t[all_members]) if len(all_members) else None
-        kept = in_view[all_members]
-        members = all_members[kept]
-        if len(members) == 0:
-            continue
-        color = WATERMARK_COLOR if len(lines) == 1 else KEY_LINE_COLORS[number % 6]
-        suffix = f" ({name})" if name else ""
-        has_w = rows.w_after[members] != NEG_INF
-        wx, wy = step_points(x_of_row[members][has_w], rows.w_after[members][has_w], end_x)
-        if len(wx):
-            ax.step(
-                wx,
-                as_datetimes(wy),
-                where="post",
-                color=color,
-                linewidth=1.4,
-                label="watermark" + suffix,
-                gid="watermark" + (f":{name}" if name else ""),
-                zorder=4,
-            )
-        if rows.has_ticks:
-            mx, my = step_points(x_of_row[members], running_max[kept], end_x)
-            ax.step(
-                mx,
-                as_datetimes(my),
-                where="post",
-                color=MAX_EVENT_TIME_COLOR if len(lines) == 1 else color,
-                linestyle="--",
-                linewidth=1.0,
-                label="max event time" + suffix,
-                gid="max_event_time" + (f":{name}" if name else ""),
-                zorder=4,
-            )
+    # -- what the headings say ----------------------------------------------------
 
+    def subject(self, key: Any) -> str:
+        """`` of SPY`` for a key's panel, ``""`` for every row."""
+        return "" if key is None else f" of {key}"
 
-def _draw_emissions(
-    ax: Axes,
-    windows: pd.DataFrame,
-    n: int,
-    in_view: np.ndarray,
-    x_of_row: np.ndarray,
-    max_points: int,
-) -> None:
-    """The moment each window in view was emitted: (emitting row, window end)."""
-    emit_row = windows["emit_row"].to_numpy()
-    emitted = windows[(emit_row < n) & in_view[np.minimum(emit_row, max(n - 1, 0))]]
-    if len(emitted) == 0:
-        return
-    points = pd.DataFrame(
-        {"row": emitted["emit_row"].to_numpy(np.int64), "end": nanos(emitted, "window_end")}
-    ).drop_duplicates()
-    step = thinning(len(points), max_points)
-    points = points.iloc[::step]
-    label = "window emitted (row, window end)" + (f"; 1 in {step} shown" if step > 1 else "")
-    ax.scatter(
-        x_of_row[points["row"].to_numpy()],
-        as_datetimes(points["end"].to_numpy()),
-        s=22,
-        marker=">",
-        color=EMITTED_COLOR,
-        zorder=4,
-        label=label,
-        gid="emitted",
-    )
+    def interval(self) -> str:
+        """The arrival rows in view, e.g. ``arrival rows 249,000 to 252,999 of 300,000``."""
+        return interval_text(self.begin, self.stop, self.rows.n)
+
+    def arrived(self) -> str:
+        """When the rows in view arrived (with an arrival-time column), else ``""``."""
+        stamps = self.rows.arrival_stamp
+        if stamps is None or self.stop <= self.begin:
+            return ""
+        return f"arrived {clock_text(int(stamps[self.begin]), int(stamps[self.stop - 1]))} UTC"
+
+    def day_of(self, data: PanelData) -> str:
+        """`` on 2024-03-01``: the UTC day of the event times drawn."""
+        y_range = data.y_range()
+        if y_range is None:
+            return ""
+        lo, hi = (int(v * 86_400 * 10**9) for v in y_range)
+        return f" on {day_text(lo, hi)}"
+
+    def parameters(self) -> str:
+        """The run's parameters, as stated under a title."""
+        return parameters_text(self.cfg, self.result)

@@ -8,21 +8,24 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["document", "figure_png", "image_html", "table_html"]
+__all__ = ["document", "figure_png", "figure_row", "image_html", "table_html"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 1200px; color: #222; line-height: 1.4; padding: 0 1rem; }
+       max-width: 1160px; color: #222; line-height: 1.4; padding: 0 1rem; }
 h1 { margin-bottom: 0.2rem; }
 .meta { color: #666; margin-top: 0; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.92rem; }
-th, td { padding: 0.25rem 0.7rem; border-bottom: 1px solid #eee; text-align: right; }
+th, td { padding: 0.25rem 0.55rem; border-bottom: 1px solid #eee; text-align: right; }
+td { white-space: nowrap; }
 th { background: #f6f6f6; }
 td:first-child, th:first-child { text-align: left; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.9rem; }
+figcaption, .caption { color: #555; font-size: 0.9rem; max-width: 1100px; }
+.row { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
+.row figure { flex: 1 1 520px; max-width: 560px; }
 .wide { overflow-x: auto; max-width: 100%; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.3em;
           vertical-align: baseline; border-radius: 2px; }
@@ -52,6 +55,17 @@ def image_html(png: str, alt: str, caption: str) -> str:
         f'<figure><img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
+
+
+def figure_row(figures: Sequence[str]) -> str:
+    """Figure elements side by side (wrapping onto more lines on a narrow page).
+
+    Examples
+    --------
+    >>> figure_row(["<figure>a</figure>", "<figure>b</figure>"])
+    '<div class="row"><figure>a</figure><figure>b</figure></div>'
+    """
+    return '<div class="row">' + "".join(figures) + "</div>"
 
 
 def table_html(rows: Sequence[tuple[str, Any]], table_id: str) -> str:

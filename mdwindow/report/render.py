@@ -83,7 +83,7 @@ def render_report(
     ... })
     >>> page = render_report(ticks, "2s", allowed_lateness="1s")
     >>> page.startswith("<!DOCTYPE html>"), page.count("<img ")
-    (True, 4)
+    (True, 6)
     """
     cfg = WindowOptions.build(
         spec,
@@ -137,11 +137,11 @@ def render_report(
         parameters_section(cfg),
         summary_section(summary),
         watermark_section(result, ticks, cfg, busiest),
-        drops_section(result, summary, cfg.key),
+        drops_section(result, summary, cfg),
     ]
     if cfg.key is not None:
         sections.append(balance_section(ticks, cfg))
-    sections += [tradeoff_section(grid, cfg), windows_section(result)]
+    sections += [tradeoff_section(grid, cfg), windows_section(result, cfg)]
     return document(title, sections)
 
 
@@ -196,7 +196,7 @@ def write_report(
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = write_report(ticks, "2s", pathlib.Path(folder) / "report.html", lag="1s")
     ...     path.read_text().count('src="data:image/png;base64,')
-    4
+    6
     """
     page = render_report(ticks, spec, policy, **options)
     path = Path(out_path)

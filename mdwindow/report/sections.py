@@ -19,13 +19,15 @@ from mdwindow.plotting import (
     plot_lag_tradeoff,
     plot_late_drops,
     plot_partition_balance,
-    plot_watermark,
+    plot_watermark_panels,
 )
-from mdwindow.report.page import figure_png, image_html, table_html
+from mdwindow.report.page import figure_png, figure_row, image_html, table_html
 from mdwindow.result import WindowResult
 
 __all__ = [
     "MIN_ZOOM_INPUT",
+    "SWEEP_SAID",
+    "SWEEP_SHOWN",
     "ZOOM_ROWS",
     "balance_section",
     "densest_drops",
@@ -41,6 +43,13 @@ __all__ = [
 ZOOM_ROWS = 4_000
 #: Smaller inputs get no zoomed plot.
 MIN_ZOOM_INPUT = 2_000
+#: Columns of the sweep table, in this order before any others.
+SWEEP_SHOWN = [
+    "lag", "lateness", "drop_rate", "dropped", "late_accepted", "latency_median",
+    "latency_p99", "completeness", "incomplete_windows", "windows", "pending",
+]  # fmt: skip
+#: Columns of the sweep said under the table instead (the same in every run) or left out.
+SWEEP_SAID = ["rows", "rejected", "on_time"]
 
 
 def densest_drops(result: WindowResult, rows: int) -> tuple[int, int] | None:
@@ -121,61 +130,106 @@ def summary_section(summary: dict[str, Any]) -> str:
 def watermark_section(
     result: WindowResult, ticks: pd.DataFrame, cfg: WindowOptions, busiest: int
 ) -> str:
-    """The watermark over the whole input, and a zoom on the densest burst of drops."""
+    """The watermark over the whole input, and a zoom on the densest burst of drops.
+
+    A panel per key (the ``busiest`` keys when each has its own watermark).
+    The whole input runs along arrival time when there is an arrival-time
+    column; the zoom always runs along arrival rows, because a stalled feed
+    releases its backlog at one arrival time, where a time axis would stack
+    the whole burst on one vertical line.
+    """
     options = {
         "time": cfg.time,
         "key_column": cfg.key,
         "arrival_time": cfg.arrival_time,
         "time_unit": cfg.time_unit,
         "busiest": busiest,
-        "x": "time" if cfg.arrival_time is not None else "arrival",
+        "options": cfg,
     }
 
-    def draw(arrival_range: tuple[int, int] | None) -> Callable[[Any], Any]:
+    def draw(arrival_range: tuple[int, int] | None, x: str) -> Callable[[Any], Any]:
         def on(figure: Any) -> Any:
-            return plot_watermark(
-                result, ticks, ax=figure.add_subplot(), arrival_range=arrival_range, **options
+            return plot_watermark_panels(
+                result, ticks, figure=figure, arrival_range=arrival_range, x=x, **options
             )
 
         return on
 
+    shared = cfg.key is None or cfg.scope == "global"
+    panels = 1 if shared else min(busiest, max(int(ticks[cfg.key].nunique()), 1))
+    size = (11, 1.5 + 2.1 * panels)
+    keys = (
+        "every row" if shared else f"the {panels} busiest keys, a panel each, as each has "
+        "its own watermark"
+    )  # fmt: skip
+    whole_x = "time" if cfg.arrival_time is not None else "arrival"
     figures = [
         image_html(
-            figure_png(draw(None), (11, 5.5)),
+            figure_png(draw(None, whole_x), size),
             "watermark over the whole input",
-            "Event time against arrival, coloured by status, with the watermark (solid) and "
-            "the largest event time seen (dashed). When each key has its own watermark the "
-            f"{busiest} busiest keys are shown.",
+            f"Event time against arrival for {keys}: dots and rings on time (rings arrived out "
+            "of order, below the largest event time seen before them), orange late but "
+            "accepted, crosses dropped; the watermark (solid) trails the largest event time "
+            "seen (dashed) by the lag.",
         )
     ]
     zoom = densest_drops(result, len(ticks))
     if zoom is not None:
         figures.append(
             image_html(
-                figure_png(draw(zoom), (11, 5.5)),
+                figure_png(draw(zoom, "arrival"), size),
                 "watermark around the densest burst of dropped ticks",
-                f"Zoom on arrivals {zoom[0]:,} to {zoom[1]:,}, around the densest burst of "
-                "dropped ticks; arrows mark window emissions (emitting row, window end).",
+                f"Zoom on arrival rows {zoom[0]:,} to {zoom[1] - 1:,}, around the densest burst "
+                "of dropped ticks, along arrival rows (a stall releases its backlog at one "
+                "arrival time); arrows mark window emissions (emitting row, window end).",
             )
         )
     return "<h2>Watermark</h2>" + "".join(figures)
 
 
-def drops_section(result: WindowResult, summary: dict[str, Any], key: str | None) -> str:
-    """Dropped ticks per key, per window, and how late they were."""
+def drops_section(result: WindowResult, summary: dict[str, Any], cfg: WindowOptions) -> str:
+    """The drop rate per key, how late the dropped ticks were, and the drops over time."""
+    key = cfg.key
 
-    def draw(figure: Any) -> None:
-        panels = ["key", "window", "late_by"] if key is not None else ["window", "late_by"]
-        axes = figure.subplots(1, len(panels))
-        for ax, by in zip(np.atleast_1d(axes), panels, strict=True):
-            plot_late_drops(result, by=by, ax=ax, key_column=key)
+    def draw(by: str) -> Callable[[Any], Any]:
+        def on(figure: Any) -> Any:
+            return plot_late_drops(
+                result, by=by, key_column=key, options=cfg, ax=figure.add_subplot()
+            )
 
-    return "<h2>Late drops</h2>" + image_html(
-        figure_png(draw, (13, 4)),
-        "dropped ticks",
-        f"{summary['dropped']:,} dropped ticks ({summary['drop_rate']:.3%} of valid rows): "
-        "per key, per window, and how far past window end + allowed lateness the "
-        "watermark already was.",
+        return on
+
+    keys = int(result.late[key].nunique()) if key is not None and len(result.late) else 0
+    # One height for the two figures of the row: the bars of up to 20 keys set it.
+    height = min(max(2.2 + 0.22 * min(keys, 20), 4.6), 7.0)
+    late_by = image_html(
+        figure_png(draw("late_by"), (5.4, height)),
+        "how late the dropped ticks were",
+        "How far past window end + allowed lateness the watermark already was when each "
+        "dropped tick arrived.",
+    )
+    row = [late_by]
+    if key is not None:
+        row.insert(
+            0,
+            image_html(
+                figure_png(draw("key"), (5.4, height)),
+                "drop rate per key",
+                f"Dropped ticks as a share of each {key}'s valid ticks (labels: dropped of "
+                "valid): where the lag is too small for a key, whatever its volume.",
+            ),
+        )
+    over_time = image_html(
+        figure_png(draw("window"), (11, 3.6)),
+        "dropped ticks over time",
+        "Dropped ticks by the start of their window, in bins of whole windows.",
+    )
+    return (
+        "<h2>Late drops</h2>"
+        + f"<p>{summary['dropped']:,} dropped ticks ({summary['drop_rate']:.3%} of valid "
+        + "rows).</p>"
+        + figure_row(row)
+        + over_time
     )
 
 
@@ -205,14 +259,26 @@ def tradeoff_section(grid: pd.DataFrame, cfg: WindowOptions) -> str:
         "" if cfg.emit == "final" else " With emit='updates' this is the latency of each "
         "window's last pane, when it closes; its on-time pane comes sooner."
     )  # fmt: skip
-    shown = grid.copy()
+    # What a choice of lag is made on first; rows and rejected rows are the same in
+    # every run (said under the table), on-time rows are what the others leave.
+    columns = [*SWEEP_SHOWN, *(c for c in grid.columns if c not in SWEEP_SHOWN + SWEEP_SAID)]
+    shown = grid[[c for c in columns if c in grid.columns]].copy()
     for column in ("lag", "lateness", "latency_median", "latency_p99"):
         shown[column] = [
-            "-" if pd.isna(v) else duration_text(pd.Timedelta(v).round("1us"))
+            "-" if pd.isna(v) else duration_text(pd.Timedelta(v).round("1ms"))
             for v in shown[column]
         ]
-    shown["drop_rate"] = [f"{v:.3%}" for v in shown["drop_rate"]]
-    shown["completeness"] = [f"{v:.3%}" for v in shown["completeness"]]
+    for column in ("drop_rate", "completeness"):
+        shown[column] = [f"{v:.3%}" for v in shown[column]]
+    for column in shown.columns:
+        if shown[column].dtype.kind in "iu":
+            shown[column] = [f"{v:,}" for v in shown[column]]
+    first = grid.iloc[0] if len(grid) else None
+    said = (
+        ""
+        if first is None
+        else f" Every run has {first['rows']:,} rows, {first['rejected']:,} of them rejected."
+    )
     return (
         "<h2>Lag trade-off</h2>"
         + image_html(
@@ -222,16 +288,72 @@ def tradeoff_section(grid: pd.DataFrame, cfg: WindowOptions) -> str:
             f"for each lag, one colour per allowed lateness.{emission}",
         )
         + '<div class="wide">'
-        + shown.to_html(index=False, border=0, table_id="sweep")
+        + _spaced(shown).to_html(index=False, border=0, table_id="sweep")
         + "</div>"
+        + f'<p class="caption">One row per (lag, lateness) of the sweep.{said}</p>'
     )
 
 
-def windows_section(result: WindowResult, rows: int = 10) -> str:
-    """The first emitted windows or panes, with every column (aggregates included)."""
+def _spaced(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with spaces for underscores in its column names (headers can wrap)."""
+    return frame.rename(columns=lambda name: str(name).replace("_", " "))
+
+
+def _same_decimals(values: pd.Series, most: int = 4) -> list[str]:
+    """Numbers with one number of decimals for the whole column, the fewest that show
+    each value to ``most`` decimals (``180.00`` beside ``179.93``, not ``180``)."""
+    rounded = values.round(most)
+    decimals = 0
+    for places in range(most + 1):
+        decimals = places
+        if np.allclose(rounded.dropna(), rounded.dropna().round(places), rtol=0, atol=1e-12):
+            break
+    return ["-" if pd.isna(v) else f"{v:,.{decimals}f}" for v in values]
+
+
+def windows_section(result: WindowResult, cfg: WindowOptions, rows: int = 10) -> str:
+    """The first emitted windows or panes: the key, the window, what it aggregates, its
+    counts and when it was emitted; times of day in UTC, the day in the caption."""
+    windows = result.windows.head(rows)
+    bookkeeping = ["count", "late_count", "timing", "revision", "emit_row", "emit_time"]
+    if cfg.emit == "final":
+        bookkeeping.remove("revision")  # always 0
+    leading = [c for c in (cfg.key, "partition", "window_start") if c in windows.columns]
+    shown_columns = [
+        *leading,
+        *(c for c in cfg.plan.names if c in windows.columns),
+        *(c for c in bookkeeping if c in windows.columns),
+    ]
+    shown = windows[shown_columns].copy()
+    day = ""
+    for column in ("window_start", "emit_time"):
+        if column in shown.columns and len(shown):
+            times = shown[column]
+            if column == "window_start":
+                day = times.iloc[0].strftime("%Y-%m-%d")
+            whole_seconds = bool((times.dropna().dt.microsecond == 0).all())
+            if whole_seconds and (times.dropna().dt.nanosecond == 0).all():
+                shown[column] = times.dt.strftime("%H:%M:%S").fillna("-")
+            else:
+                shown[column] = times.dt.strftime("%H:%M:%S.%f").str[:-3].fillna("-")
+    for column in cfg.plan.names:
+        if column in shown.columns and shown[column].dtype.kind == "f":
+            shown[column] = _same_decimals(shown[column])
+        elif column in shown.columns and shown[column].dtype.kind in "iu":
+            shown[column] = [f"{v:,}" for v in shown[column]]
+    aggregates = (
+        "aggregates " + ", ".join(cfg.plan.names) if cfg.plan.names else "no aggregates (agg=None)"
+    )
+    caption = (
+        f"The first {len(shown)} of {len(result.windows):,} windows in emission order; "
+        f"{aggregates}; each window lasts {duration_text(cfg.spec.size)} from window_start"
+        + (f" (UTC, {day})" if day else "")
+        + "; emit_row is the arrival row after which it was emitted."
+    )
     return (
         "<h2>First windows</h2>"
+        + f'<p class="caption">{html.escape(caption)}</p>'
         + '<div class="wide">'
-        + result.windows.head(rows).to_html(index=False, border=0, table_id="windows")
+        + _spaced(shown).to_html(index=False, border=0, table_id="windows")
         + "</div>"
     )

@@ -71,7 +71,7 @@ print("max/mean:", round(balance.attrs["max_mean_ratio"], 3))""",
         ),
         (
             "code",
-            """fig, ax = plt.subplots(figsize=(6, 3))
+            """fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
 mw.plot_partition_balance(ticks, key="symbol", partitions=4, ax=ax)
 plt.show()""",
         ),
@@ -86,10 +86,9 @@ order is `recv_ts`.""",
         (
             "code",
             """# NBVAL_CHECK_OUTPUT
-result = mw.tumbling_windows(
-    ticks, "5s", lag="2s", allowed_lateness="1s", scope="key",
-    agg="ohlcv", arrival_time="recv_ts",
-)
+options = dict(lag="2s", allowed_lateness="1s", scope="key", agg="ohlcv",
+               arrival_time="recv_ts")
+result = mw.tumbling_windows(ticks, "5s", **options)
 result.summary()""",
         ),
         (
@@ -137,24 +136,35 @@ print(accounted == len(ticks))""",
             "md",
             """## See the watermark
 
-Event time against arrival for the busiest symbol, zoomed on the densest
-burst of drops: the watermark trails the latest event time by the lag, a
-window closes when the watermark passes its end plus the lateness, and the
-crosses are the ticks that came too late.""",
+Event time against arrival for the three busiest symbols, a panel each (each
+has its own watermark), zoomed on the densest burst of drops: the watermark
+trails the latest event time by the lag, a window closes when the watermark
+passes its end plus the lateness, and the crosses are the ticks that came too
+late. Rings are ticks that arrived out of order but still in time. The x axis
+counts arrival rows: a stalled feed delivers its backlog within a few
+milliseconds, which an arrival-time axis would squeeze into one vertical line
+(`x="time"` draws it so). Passing the run's `options` puts them in the figure.""",
         ),
         (
             "code",
-            """busiest = ticks["symbol"].value_counts().index[0]
-fig, ax = plt.subplots(figsize=(10, 5))
-mw.plot_watermark(result, ticks, key=busiest, arrival_time="recv_ts", x="time",
-                  arrival_range=(150_000, 156_000), ax=ax)
+            """from mdwindow.plotting import plot_watermark_panels
+
+fig = plt.figure(figsize=(11, 7.5), layout="constrained")
+plot_watermark_panels(result, ticks, busiest=3, arrival_time="recv_ts",
+                      arrival_range=(249_000, 253_000), options=options, figure=fig)
 plt.show()""",
         ),
         (
+            "md",
+            """Where was the lag too small? The drop rate per symbol (a share of its
+ticks, so that the busiest symbol does not win by volume), and how far past
+their window's end plus the lateness the dropped ticks came.""",
+        ),
+        (
             "code",
-            """fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-result.plot.late_drops(by="key", ax=axes[0])
-result.plot.late_drops(by="late_by", ax=axes[1])
+            """fig, axes = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
+result.plot.late_drops(by="key", options=options, ax=axes[0])
+result.plot.late_drops(by="late_by", options=options, ax=axes[1])
 plt.show()""",
         ),
         (
@@ -314,16 +324,18 @@ print({scope: r.summary()["dropped"] for scope, r in by_scope.items()})""",
         (
             "md",
             """The lagging symbols lose most of their ticks under the global
-watermark and almost none under their own. Their watermark, both ways:""",
+watermark and almost none under their own. Their watermark, both ways (the
+line under each title says which scope):""",
         ),
         (
             "code",
             """lagging = ticks.groupby("symbol")["venue"].nunique().idxmin()
-fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+fig, axes = plt.subplots(2, 1, figsize=(11, 8), sharex=True, sharey=True,
+                         layout="constrained")
 for ax, scope in zip(axes, ("global", "key")):
     mw.plot_watermark(by_scope[scope], ticks, key=lagging, arrival_time="recv_ts",
-                      arrival_range=(100_000, 130_000), ax=ax)
-    ax.set_title(f"{lagging}, scope={scope}")
+                      arrival_range=(100_000, 130_000),
+                      options=dict(scope=scope, partitions=4, **options), ax=ax)
 plt.show()""",
         ),
         (

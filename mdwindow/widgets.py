@@ -255,6 +255,7 @@ class WatermarkTuner:
         try:
             for name, value in values.items():
                 control = controls[name]
+                typed = value
                 if name in ("lag", "allowed_lateness", "size"):
                     value, offered = pd.Timedelta(value), [v for _, v in control.options]
                 else:
@@ -267,7 +268,7 @@ class WatermarkTuner:
                     if value == "partition":
                         hint = " (scope 'partition' needs a tuner built with partitions=P)"
                     raise ValueError(
-                        f"{name}: {value!r} is not offered; choose one of {shown}{hint}"
+                        f"{name}: {typed!r} is not offered; choose one of {shown}{hint}"
                     )
                 control.value = value
         except (ValueError, TypeError) as exc:
@@ -321,6 +322,7 @@ class WatermarkTuner:
             return
         self.message = ""
         self.message_html.value = ""
+        self.image.layout.opacity = "1"
         self.summary = point
         self.summary_html.value = _summary_html(point)
 
@@ -353,11 +355,11 @@ class WatermarkTuner:
         return float(row["drop_rate"].iloc[0])
 
     def _show_problem(self, text: str) -> None:
-        # Never leave a plot that no longer matches the controls on screen.
+        # The previous picture stays (an empty image shows a broken-image box),
+        # but greyed out, so it is not taken for the refused setting's.
         self.message = text
         self.message_html.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
-        self._view.clear()
-        self.image.value = b""
+        self.image.layout.opacity = "0.35"
         self.summary = {}
         self.summary_html.value = ""
 
@@ -392,7 +394,7 @@ def _summary_html(point: dict[str, Any]) -> str:
         if name == "drop_rate":
             return f"{value:.3%}" if value == value else "n/a"
         if isinstance(value, pd.Timedelta):
-            return "n/a" if value is pd.NaT else duration_text(value)
+            return "n/a" if value is pd.NaT else readable_duration(value)
         if isinstance(value, (int, np.integer)):
             return f"{value:,}"
         return html.escape(str(value))
@@ -402,6 +404,23 @@ def _summary_html(point: dict[str, Any]) -> str:
         for k, v in point.items()
     )
     return f"<table><tr>{cells}</tr></table>"
+
+
+def readable_duration(value: Any) -> str:
+    """A measured duration to three significant digits: ``"3.24 s"``, ``"250 ms"``.
+
+    Examples
+    --------
+    >>> [readable_duration(v) for v in ("3236256348ns", "250ms", "0s", "95s", "4ms 1us")]
+    ['3.24 s', '250 ms', '0 s', '1.58 min', '4 ms']
+    """
+    nanos = abs(int(pd.Timedelta(value).value))
+    sign = "-" if pd.Timedelta(value).value < 0 else ""
+    for unit, size in (("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9),
+                       ("ms", 10**6), ("us", 10**3)):  # fmt: skip
+        if nanos >= size:
+            return f"{sign}{nanos / size:.3g} {unit}"
+    return f"{sign}{nanos} ns" if nanos else "0 s"
 
 
 def tune(ticks: pd.DataFrame, spec: TumblingWindowSpec | Any, **options: Any) -> WatermarkTuner:

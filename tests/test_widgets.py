@@ -10,7 +10,7 @@ pytest.importorskip("ipywidgets")
 
 from mdwindow import tumbling_windows  # noqa: E402
 from mdwindow.synth import generate_ticks  # noqa: E402
-from mdwindow.widgets import WatermarkTuner, tune  # noqa: E402
+from mdwindow.widgets import WatermarkTuner, readable_duration, tune  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +77,25 @@ def test_scope_and_symbol_change_the_plot(tuner, ticks):
     assert "window 10s" in tuner.figure.axes[0].get_title()
 
 
-def test_a_bad_value_shows_a_message_and_clears_the_plot(tuner):
-    assert tuner.image.value
+def test_a_bad_value_shows_a_message_and_greys_the_previous_plot(tuner):
+    before = tuner.image.value
+    assert before
     tuner.set(lag="7s")  # not offered by the slider
-    assert "lag" in tuner.message and "not offered" in tuner.message
-    assert tuner.image.value == b"" and not tuner.figure.axes
+    assert "lag: '7s' is not offered" in tuner.message and "Timedelta" not in tuner.message
+    # No broken-image box: the last picture stays, greyed out.
+    assert tuner.image.value == before and tuner.image.layout.opacity == "0.35"
     assert tuner.summary == {}
     tuner.set(lag="2s")  # a good value brings everything back
     assert tuner.message == "" and tuner.image.value and tuner.summary
+    assert tuner.image.layout.opacity == "1"
+
+
+def test_summary_durations_read_as_people_write_them(tuner):
+    html = tuner.summary_html.value
+    assert "us<" not in html and "ns<" not in html
+    median = tuner.summary["latency_median"]
+    assert readable_duration(median) in html
+    assert readable_duration(pd.Timedelta("3236256348ns")) == "3.24 s"
 
 
 def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
@@ -99,14 +110,14 @@ def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
         patch.setattr(tuning, "scan_rows", broken)
         tuner.set(size="10s")
         assert "boom" in tuner.message
-        assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
+        assert tuner.image.layout.opacity == "0.35" and tuner.summary == {}
     tuner.set(lag="2s")
     assert tuner.message == "" and tuner.image.value
     with monkeypatch.context() as patch:
         patch.setattr(widgets, "judge_rows", broken)
         tuner.set(lag="3s")
         assert "boom" in tuner.message
-        assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
+        assert tuner.image.layout.opacity == "0.35" and tuner.summary == {}
 
 
 def test_repr_is_short_and_stable(tuner):
@@ -408,7 +419,7 @@ def test_an_error_finishing_the_grid_shows_a_message_and_recovers(tuner, ticks, 
         patch.setattr(grid_tuning, "read_grid", broken)
         tuner.set(size="10s")
         assert "boom" in tuner.message
-        assert tuner.image.value == b"" and tuner.summary == {} and not tuner.figure.axes
+        assert tuner.image.layout.opacity == "0.35" and tuner.summary == {}
     tuner.set(lag="2s")
     expected = tumbling_windows(ticks, "10s", lag="2s", scope="key", partitions=8)
     assert tuner.message == "" and tuner.image.value

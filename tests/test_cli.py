@@ -513,3 +513,39 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     for subcommand in ("window", "partition", "demo"):
         assert cli.main([subcommand, "--help"]) == 0
         assert "--batch-rows" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_output_that_is_the_input_is_refused_before_any_work(
+    tmp_path, monkeypatch, capsys, suffix
+):
+    source = tmp_path / f"IN{suffix}"
+    frame = pd.read_csv(SMALL_CSV).head(50)
+    frame.to_csv(source, index=False) if suffix == ".csv" else frame.to_parquet(source)
+    before = source.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    for outputs in (
+        ["--out", str(source)],
+        ["--out", f"./IN{suffix}"],
+        ["--out", str(tmp_path / "w.parquet"), "--late-out", str(source)],
+    ):
+        assert cli.main(["window", f"IN{suffix}", "--size", "5s", *outputs]) == 2
+        assert "is the input file" in capsys.readouterr().err
+    link = tmp_path / f"link{suffix}"
+    link.symlink_to(source)
+    assert cli.main(["window", str(source), "--size", "5s", "--out", str(link)]) == 2
+    assert source.read_bytes() == before
+
+
+def test_report_checks_its_output_before_any_work(tmp_path, monkeypatch, capsys):
+    import mdwindow.report as report
+
+    def never(*args, **kwargs):
+        raise AssertionError("the report was computed")
+
+    monkeypatch.setattr(report, "write_report", never)
+    folder = tmp_path / "r.html"
+    folder.mkdir()
+    for out in (folder, tmp_path / "missing" / "r.html"):
+        assert cli.main(["report", str(SMALL_CSV), "--size", "5s", "--out", str(out)]) == 2
+        assert "--out" in capsys.readouterr().err

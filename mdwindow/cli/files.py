@@ -149,14 +149,30 @@ def read_batches(
         raise unreadable(path, fmt, exc) from None
 
 
-def check_output(path: Path, what: str) -> str:
-    """The format of an output file, once its folder is known to exist."""
+def check_output(path: Path, what: str, source: Path | None = None) -> str:
+    """The format of an output file, once its folder is known to exist.
+
+    ``source`` is the input file: an output that names it (by any path, or
+    through a link) is refused, so a run never overwrites its own input.
+    """
     fmt = file_format(path, what)
+    if source is not None and _same_file(path, source):
+        raise CliError(
+            f"{what} {str(path)!r} is the input file; give another file name "
+            "(the input would be overwritten)"
+        )
     if path.is_dir():
         raise CliError(f"{what} {str(path)!r} is a folder; give a file name")
     if not path.parent.is_dir():
         raise CliError(f"{what} {str(path)!r}: the folder {str(path.parent)!r} does not exist")
     return fmt
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return path.exists() and other.exists() and path.samefile(other)
+    except OSError:
+        return path.resolve() == other.resolve()
 
 
 def write(frame: pd.DataFrame, path: Path, *, keep_index: bool = False) -> Path:

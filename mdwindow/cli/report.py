@@ -41,6 +41,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     fmt = check_input(args.input)
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise CliError(f"--out {str(args.out)!r}: the report is HTML; name a .html file")
+    # Checked before any work: the report takes long, its output place does not.
+    if args.out.is_dir():
+        raise CliError(f"--out {str(args.out)!r} is a folder; give a file name")
+    if not args.out.parent.is_dir():
+        raise CliError(
+            f"--out {str(args.out)!r}: the folder {str(args.out.parent)!r} does not exist"
+        )
+    if args.out.exists() and args.out.samefile(args.input):
+        raise CliError(f"--out {str(args.out)!r} is the input file; give another file name")
     keywords = window_keywords(args)
     cfg = window_options(keywords)
     require(args.input, fmt, required_columns(cfg, keywords))

@@ -226,9 +226,9 @@ def _cmd_window(args: argparse.Namespace) -> int:
     # Everything that can be checked without reading the data is checked first,
     # so a typo fails at once rather than after minutes of reading.
     fmt = check_input(args.input)
-    check_output(args.out, "--out")
+    check_output(args.out, "--out", args.input)
     if args.late_out is not None:
-        check_output(args.late_out, "--late-out")
+        check_output(args.late_out, "--late-out", args.input)
         if args.late_out.resolve() == args.out.resolve():
             raise CliError("--out and --late-out name the same file; give two different files")
     keywords = window_keywords(args)

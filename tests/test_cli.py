@@ -549,3 +549,17 @@ def test_report_checks_its_output_before_any_work(tmp_path, monkeypatch, capsys)
     for out in (folder, tmp_path / "missing" / "r.html"):
         assert cli.main(["report", str(SMALL_CSV), "--size", "5s", "--out", str(out)]) == 2
         assert "--out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flags, advice",
+    [
+        (["--time", "price"], "--time"),
+        (["--agg", "ohlcv", "--size-column", "venue"], "--size-column"),
+    ],
+)
+def test_errors_give_command_line_advice_not_python(tmp_path, capsys, flags, advice):
+    out = tmp_path / "w.parquet"
+    assert cli.main(["window", str(SMALL_CSV), "--size", "5s", *flags, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert advice in err and "pd." not in err and "frame[" not in err and "ticks[" not in err

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -119,7 +120,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+#: Python advice in the engine's messages, and what a command-line user can do instead.
+_PYTHON_ADVICE = (
+    (
+        re.compile(r"(column '[^']*' holds .*? values, not datetimes); convert it first.*"),
+        r"\1; name a date/time column with --time (or integers with --time-unit)",
+    ),
+    (
+        re.compile(r"(column '[^']*' holds integers .*?) but no time_unit was given.*"),
+        r"\1; say what they count with --time-unit s, ms, us or ns",
+    ),
+    (
+        re.compile(r"(agg: column '[^']*' holds .*? values, but 'ohlcv' needs numbers); .*"),
+        r"\1; name numeric columns with --price-column and --size-column",
+    ),
+    (
+        re.compile(r"(key: column '[^']*' holds keys of .*?); .*"),
+        r"\1; give the key column keys of one type (e.g. all text)",
+    ),
+)
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         return f"{exc.strerror}: {str(exc.filename)!r}"
-    return one_line(exc)
+    return command_line_words(one_line(exc))
+
+
+def command_line_words(message: str) -> str:
+    """An error message with Python advice replaced by what to do on the command line.
+
+    Examples
+    --------
+    >>> print(command_line_words(
+    ...     "agg: column 'size' holds str values, but 'ohlcv' needs numbers; "
+    ...     "convert it first, e.g. pd.to_numeric(ticks['size'])"
+    ... ))
+    agg: column 'size' holds str values, but 'ohlcv' needs numbers; name numeric columns \
+with --price-column and --size-column
+    """
+    for pattern, advice in _PYTHON_ADVICE:
+        if pattern.fullmatch(message):
+            return pattern.sub(advice, message)
+    return message

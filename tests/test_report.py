@@ -161,7 +161,7 @@ def test_summary_and_parameter_tables(report, small):
     assert parameters["arrival order"] == "column recv_ts"
     sweep_rows = page.tables["sweep"]
     assert sweep_rows[0][:6] == [
-        "lag", "lateness", "drop rate", "dropped", "late accepted", "latency median",
+        "lag", "lateness", "drop_rate", "dropped", "late_accepted", "latency_median",
     ]  # fmt: skip
     assert len(sweep_rows) == 1 + 4 * 2
     lags = [row[0] for row in sweep_rows[1:]]
@@ -193,21 +193,25 @@ def test_default_grids_centre_on_the_chosen_policy(small):
 
 
 def test_the_windows_table_shows_the_aggregates(small):
-    page = parse(render_report(small.iloc[:800], "1s", agg="ohlcv", lag="100ms"))
-    header = page.tables["windows"][0]
-    assert header[:9] == [
-        "symbol", "window start", "open", "high", "low", "close", "volume", "vwap", "count",
-    ]  # fmt: skip
-    assert "revision" not in header and "window end" not in header
-    first = page.tables["windows"][1]
-    assert first[1].count(":") == 2  # a time of day; the day is in the caption
-    prices = [row[2] for row in page.tables["windows"][1:]]
-    assert len({len(p.split(".")[1]) for p in prices}) == 1  # one number of decimals
     text = render_report(small.iloc[:800], "1s", agg="ohlcv", lag="100ms")
+    page = parse(text)
+    header = page.tables["windows"][0]
+    assert header[:10] == [
+        "symbol", "window_start", "window_end", "open", "high", "low", "close", "volume",
+        "vwap", "count",
+    ]  # fmt: skip
+    assert "<th>window_<wbr>start</th>" in text  # narrow headers, the frames' names
+    first = page.tables["windows"][1]
+    assert first[1].count(":") == 2 and "-" not in first[1]  # a time of day
+    prices = [row[3] for row in page.tables["windows"][1:]]
+    assert len({len(p.split(".")[1]) for p in prices}) == 1  # one number of decimals
     assert "aggregates open, high, low, close, volume, vwap" in text
+    assert "times of day in UTC on 2024-03-01" in text
     plain = render_report(small.iloc[:800], "1s", lag="100ms")
     assert "no aggregates (agg=None)" in plain
-    assert parse(plain).tables["windows"][0][:3] == ["symbol", "window start", "count"]
+    assert parse(plain).tables["windows"][0][:4] == [
+        "symbol", "window_start", "window_end", "count",
+    ]  # fmt: skip
 
 
 def test_every_figure_states_the_parameters(small):

@@ -12,7 +12,7 @@ __all__ = ["document", "figure_png", "figure_row", "image_html", "table_html"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 1160px; color: #222; line-height: 1.4; padding: 0 1rem; }
+       max-width: 1320px; color: #222; line-height: 1.4; padding: 0 1rem; }
 h1 { margin-bottom: 0.2rem; }
 .meta { color: #666; margin-top: 0; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2rem; }
@@ -27,6 +27,7 @@ figcaption, .caption { color: #555; font-size: 0.9rem; max-width: 1100px; }
 .row { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
 .row figure { flex: 1 1 520px; max-width: 560px; }
 .wide { overflow-x: auto; max-width: 100%; }
+.wide table { font-size: 0.85rem; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.3em;
           vertical-align: baseline; border-radius: 2px; }
 """

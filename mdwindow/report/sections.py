@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -288,15 +289,19 @@ def tradeoff_section(grid: pd.DataFrame, cfg: WindowOptions) -> str:
             f"for each lag, one colour per allowed lateness.{emission}",
         )
         + '<div class="wide">'
-        + _spaced(shown).to_html(index=False, border=0, table_id="sweep")
+        + _table(shown, "sweep")
         + "</div>"
         + f'<p class="caption">One row per (lag, lateness) of the sweep.{said}</p>'
     )
 
 
-def _spaced(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with spaces for underscores in its column names (headers can wrap)."""
-    return frame.rename(columns=lambda name: str(name).replace("_", " "))
+def _table(frame: pd.DataFrame, table_id: str) -> str:
+    """The frame as an HTML table whose headers may break after an underscore
+    (``late_<wbr>count``): the column names stay those of the frames, the table narrow."""
+    text = frame.to_html(index=False, border=0, table_id=table_id)
+    head, body = text.split("</thead>", 1)
+    head = re.sub(r"<th>([^<]*)</th>", lambda m: f"<th>{m[1].replace('_', '_<wbr>')}</th>", head)
+    return head + "</thead>" + body
 
 
 def _same_decimals(values: pd.Series, most: int = 4) -> list[str]:
@@ -308,52 +313,43 @@ def _same_decimals(values: pd.Series, most: int = 4) -> list[str]:
         decimals = places
         if np.allclose(rounded.dropna(), rounded.dropna().round(places), rtol=0, atol=1e-12):
             break
-    return ["-" if pd.isna(v) else f"{v:,.{decimals}f}" for v in values]
+    return ["-" if pd.isna(v) else f"{v:.{decimals}f}" for v in values]
+
+
+def _time_of_day(times: pd.Series) -> list[str]:
+    """UTC times as the time of day, to the millisecond when any has a fraction."""
+    known = times.dropna()
+    whole = bool(((known.dt.microsecond == 0) & (known.dt.nanosecond == 0)).all())
+    shown = times.dt.strftime("%H:%M:%S" if whole else "%H:%M:%S.%f")
+    return ["-" if pd.isna(v) else (v if whole else v[:-3]) for v in shown]
 
 
 def windows_section(result: WindowResult, cfg: WindowOptions, rows: int = 10) -> str:
-    """The first emitted windows or panes: the key, the window, what it aggregates, its
-    counts and when it was emitted; times of day in UTC, the day in the caption."""
+    """The first emitted windows or panes with every column, the aggregates among them;
+    times as the time of day in UTC (the day in the caption), prices to one number of
+    decimals per column."""
     windows = result.windows.head(rows)
-    bookkeeping = ["count", "late_count", "timing", "revision", "emit_row", "emit_time"]
-    if cfg.emit == "final":
-        bookkeeping.remove("revision")  # always 0
-    leading = [c for c in (cfg.key, "partition", "window_start") if c in windows.columns]
-    shown_columns = [
-        *leading,
-        *(c for c in cfg.plan.names if c in windows.columns),
-        *(c for c in bookkeeping if c in windows.columns),
-    ]
-    shown = windows[shown_columns].copy()
+    shown = windows.copy()
     day = ""
-    for column in ("window_start", "emit_time"):
-        if column in shown.columns and len(shown):
-            times = shown[column]
-            if column == "window_start":
-                day = times.iloc[0].strftime("%Y-%m-%d")
-            whole_seconds = bool((times.dropna().dt.microsecond == 0).all())
-            if whole_seconds and (times.dropna().dt.nanosecond == 0).all():
-                shown[column] = times.dt.strftime("%H:%M:%S").fillna("-")
-            else:
-                shown[column] = times.dt.strftime("%H:%M:%S.%f").str[:-3].fillna("-")
-    for column in cfg.plan.names:
-        if column in shown.columns and shown[column].dtype.kind == "f":
-            shown[column] = _same_decimals(shown[column])
-        elif column in shown.columns and shown[column].dtype.kind in "iu":
-            shown[column] = [f"{v:,}" for v in shown[column]]
+    for column in windows.columns:
+        kind = windows[column].dtype.kind
+        if kind == "M":
+            if not day and windows[column].notna().any():
+                day = windows[column].dropna().iloc[0].strftime("%Y-%m-%d")
+            shown[column] = _time_of_day(windows[column])
+        elif kind == "f":
+            shown[column] = _same_decimals(windows[column])
     aggregates = (
         "aggregates " + ", ".join(cfg.plan.names) if cfg.plan.names else "no aggregates (agg=None)"
     )
     caption = (
-        f"The first {len(shown)} of {len(result.windows):,} windows in emission order; "
-        f"{aggregates}; each window lasts {duration_text(cfg.spec.size)} from window_start"
-        + (f" (UTC, {day})" if day else "")
-        + "; emit_row is the arrival row after which it was emitted."
+        f"The first {len(shown)} of {len(result.windows):,} windows in emission order, with "
+        f"{aggregates}; times of day in UTC" + (f" on {day}" if day else "") + "."
     )
     return (
         "<h2>First windows</h2>"
         + f'<p class="caption">{html.escape(caption)}</p>'
         + '<div class="wide">'
-        + _spaced(shown).to_html(index=False, border=0, table_id="windows")
+        + _table(shown, "windows")
         + "</div>"
     )

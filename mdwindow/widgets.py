@@ -27,6 +27,7 @@ from mdwindow.core.grid import TunerGrids, judge_rows, load_compiled
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
 from mdwindow.core.rules import DROPPED
 from mdwindow.plotting import duration_text
+from mdwindow.plotting.style import plain_text
 from mdwindow.plotting.tuner_figure import TunerFigure, zoom
 from mdwindow.result import WindowResult
 from mdwindow.windows import tumbling_windows
@@ -111,6 +112,7 @@ class WatermarkTuner:
     3000
     """
 
+    @plain_text
     def __init__(
         self,
         ticks: pd.DataFrame,
@@ -295,6 +297,7 @@ class WatermarkTuner:
         if not self._holding:
             self.update()
 
+    @plain_text
     def update(self) -> None:
         """Recompute and redraw for the current control values."""
         self._result = None

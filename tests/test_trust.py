@@ -195,3 +195,24 @@ def test_optional_subpackages_are_attributes_imported_on_first_use():
         "try:\n    mw.nonsense\nexcept AttributeError as e:\n    assert 'nonsense' in str(e)\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_names_that_look_like_mathtext_are_drawn_as_plain_text(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mdwindow import plot_late_drops, plot_watermark, write_report
+    from mdwindow.synth import generate_ticks
+    from mdwindow.widgets import WatermarkTuner
+
+    ticks = generate_ticks(3000, symbols=3, seed=1, duration="5min")
+    ticks["symbol"] = ticks["symbol"].replace({"SPY": "$x^{$"})
+    result = tumbling_windows(ticks, "5s", lag="1s", scope="key")
+    for draw in (lambda: plot_late_drops(result), lambda: plot_watermark(result, ticks, key="$x^{$")):
+        ax = draw()
+        ax.figure.canvas.draw()
+        texts = [t.get_text() for t in ax.figure.findobj(matplotlib.text.Text)]
+        assert any("$x^{$" in text for text in texts)
+    write_report(ticks, "5s", tmp_path / "r.html", lag="1s", scope="key")
+    tuner = WatermarkTuner(ticks, "5s", scope="key", symbol="$x^{$")
+    assert tuner.message == "" and tuner.image.value

@@ -8,7 +8,7 @@ import pandas as pd
 
 from mdwindow.hashing import DEFAULT_PARTITIONS, partition_balance
 from mdwindow.plotting.captions import SEPARATOR, set_heading
-from mdwindow.plotting.style import PARTITION_COLOR, current_axes
+from mdwindow.plotting.style import PARTITION_COLOR, current_axes, plain_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_partition_balance"]
 
 
+@plain_text
 def plot_partition_balance(
     ticks: pd.DataFrame,
     *,

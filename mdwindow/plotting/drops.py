@@ -9,7 +9,13 @@ import pandas as pd
 
 from mdwindow.plotting.captions import options_of, parameters_text, set_heading
 from mdwindow.plotting.rows import key_column_of, rows_per_key, window_grid_of
-from mdwindow.plotting.style import STATUS_COLORS, STATUS_LABELS, current_axes, duration_text
+from mdwindow.plotting.style import (
+    STATUS_COLORS,
+    STATUS_LABELS,
+    current_axes,
+    duration_text,
+    plain_text,
+)
 from mdwindow.plotting.timeaxis import as_datetimes, date_axis, day_text, nanos, nice_bin
 
 if TYPE_CHECKING:
@@ -22,6 +28,7 @@ __all__ = ["plot_late_drops"]
 LATE_BY_DEFINITION = "late by = watermark - (window end + allowed lateness)"
 
 
+@plain_text
 def plot_late_drops(
     result: WindowResult,
     *,

@@ -13,6 +13,7 @@ from mdwindow.plotting.style import (
     WATERMARK_COLOR,
     current_axes,
     duration_text,
+    plain_text,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def _percent_label(value: float, _position: object = None) -> str:
     return "0%" if value == 0 else f"{value:.3g}%"
 
 
+@plain_text
 def plot_recommendation(rec: Recommendation, ax: Axes | None = None) -> Axes:
     """The loss-latency frontier of a recommendation's grid, the pick and the target.
 

@@ -9,11 +9,13 @@ disorder the lag has to absorb stands out from the in-order stream.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import matplotlib
 import pandas as pd
 
 from mdwindow.core.rules import DROPPED, LATE, ON_TIME, REJECTED, STATUS_NAMES
@@ -63,6 +65,25 @@ MAX_EVENT_TIME_COLOR = "#6A3D9A"
 EMITTED_COLOR = "#009E73"
 BOUNDARY_COLOR = "0.85"
 PARTITION_COLOR = "#56B4E9"
+
+
+T = TypeVar("T")
+
+
+def plain_text(func: Callable[..., T]) -> Callable[..., T]:
+    """Draw with every text taken literally: key names such as ``"$x^{$"`` are not mathtext.
+
+    matplotlib reads ``$...$`` in any label, title or tick as mathtext, and a
+    symbol name with an unbalanced ``$`` would fail the whole figure; texts
+    made while the decorated function runs keep ``parse_math=False``.
+    """
+
+    @functools.wraps(func)
+    def drawn(*args: Any, **kwargs: Any) -> T:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return func(*args, **kwargs)
+
+    return drawn
 
 
 def current_axes(ax: Axes | None) -> Axes:

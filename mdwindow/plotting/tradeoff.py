@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.plotting.captions import SEPARATOR, set_heading
-from mdwindow.plotting.style import current_axes, duration_text
+from mdwindow.plotting.style import current_axes, duration_text, plain_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_lag_tradeoff"]
 
 
+@plain_text
 def plot_lag_tradeoff(
     sweep: pd.DataFrame, *, latency: str = "median", ax: Axes | None = None
 ) -> Axes:

@@ -23,7 +23,7 @@ from mdwindow.plotting.captions import (
     set_heading,
 )
 from mdwindow.plotting.rows import ArrivalRows, key_column_of, window_grid_of
-from mdwindow.plotting.style import current_axes
+from mdwindow.plotting.style import current_axes, plain_text
 from mdwindow.plotting.timeaxis import clock_text, date_numbers, day_text, nanos
 from mdwindow.plotting.timeaxis import window_boundaries as boundaries_between
 from mdwindow.plotting.watermark_view import PanelData, WatermarkArtists, counts_text, panel_data
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["WatermarkRows", "plot_watermark"]
 
 
+@plain_text
 def plot_watermark(
     result: WindowResult,
     ticks: pd.DataFrame | None = None,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.plotting.captions import HEADING_COLOR, SEPARATOR, set_heading
+from mdwindow.plotting.style import plain_text
 from mdwindow.plotting.watermark import WatermarkRows
 from mdwindow.plotting.watermark_view import WatermarkArtists, counts_text
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_watermark_panels"]
 
 
+@plain_text
 def plot_watermark_panels(
     result: WindowResult,
     ticks: pd.DataFrame | None = None,

@@ -8,6 +8,8 @@ import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mdwindow.plotting.style import plain_text
+
 __all__ = ["document", "figure_png", "figure_row", "image_html", "table_html"]
 
 _CSS = """
@@ -33,6 +35,7 @@ figcaption, .caption { color: #555; font-size: 0.9rem; max-width: 1100px; }
 """
 
 
+@plain_text  # tick labels are made as the figure is saved: key names stay literal then too
 def figure_png(draw: Callable[[Any], Any], size: tuple[float, float]) -> str:
     """Draw on a fresh figure (no pyplot state) and return it as base64 PNG."""
     from matplotlib.figure import Figure

@@ -187,7 +187,8 @@ bars = mw.tumbling_windows(
     agg="ohlcv", arrival_time="recv_ts",
 )
 print(type(bars.windows).__name__, bars.summary() == result.summary())
-print(bars.windows.select("symbol", "window_start", "open", "close", "volume", "count").head(4))""",
+columns = ["symbol", "window_start", "open", "close", "volume", "count"]
+print(bars.windows.select(columns).head(4))""",
         ),
         (
             "md",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -12,3 +13,16 @@ settings.register_profile(
 )
 settings.register_profile("quick", max_examples=40, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+#: The evaluators of tests/evaluators.py, by name. That module (and the
+#: package behind it) is imported only by the tests that take the fixture.
+EVALUATOR_NAMES = ["batch", "incremental", "checkpointed", "sweep", "tuner", "dask", "stream"]
+
+
+@pytest.fixture(params=EVALUATOR_NAMES)
+def evaluator(request):
+    """Each way of evaluating windows in turn, as a ``tests.evaluators.Evaluator``."""
+    from tests.evaluators import evaluator_named
+
+    return evaluator_named(request.param)

@@ -526,10 +526,6 @@ class TunerPoint(Evaluator):
             # The tuner is built for a key column with at least one key.
             and case.key is not None
             and bool(case.ticks[case.key].notna().any())
-            # Its partitions (which only scope "partition" reads) are murmur3, seed 0.
-            and (case.options["scope"] != "partition" or case.options.get("hash") == "murmur3")
-            # The tuner takes no idle_timeout yet: remove this line once it does.
-            and case.options.get("idle_timeout") is None
             # Its plot warns of an overflow (see window_span_fits) or raises one (see
             # times_round_within_int64): remove each once it does not.
             and window_span_fits(case)
@@ -557,6 +553,8 @@ class TunerPoint(Evaluator):
             allowed_lateness=start[1] if moved else lateness,
             scope=case.options["scope"],
             partitions=case.options.get("partitions", 8),
+            hash=case.options.get("hash", "murmur3"),
+            idle_timeout=case.options.get("idle_timeout"),
         )
         if moved:
             tuner.set(lag=lag, allowed_lateness=lateness)

@@ -208,7 +208,11 @@ def test_names_that_look_like_mathtext_are_drawn_as_plain_text(tmp_path):
     ticks = generate_ticks(3000, symbols=3, seed=1, duration="5min")
     ticks["symbol"] = ticks["symbol"].replace({"SPY": "$x^{$"})
     result = tumbling_windows(ticks, "5s", lag="1s", scope="key")
-    for draw in (lambda: plot_late_drops(result), lambda: plot_watermark(result, ticks, key="$x^{$")):
+    drawings = (
+        lambda: plot_late_drops(result),
+        lambda: plot_watermark(result, ticks, key="$x^{$"),
+    )
+    for draw in drawings:
         ax = draw()
         ax.figure.canvas.draw()
         texts = [t.get_text() for t in ax.figure.findobj(matplotlib.text.Text)]

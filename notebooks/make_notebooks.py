@@ -147,12 +147,23 @@ milliseconds, which an arrival-time axis would squeeze into one vertical line
         ),
         (
             "code",
-            """from mdwindow.plotting import plot_watermark_panels
+            """import numpy as np
+from mdwindow.plotting import plot_watermark_panels
+
+# The densest burst of drops, found in the data: 4,000 arrival rows around the
+# 1,000-row stretch that holds the most dropped ticks.
+dropped_rows = result.late["arrival"].to_numpy()
+busiest_stretch = np.bincount(dropped_rows // 1_000).argmax()
+first_row = max(0, busiest_stretch * 1_000 - 1_500)
+arrival_range = (first_row, first_row + 4_000)
+shown = ((dropped_rows >= arrival_range[0]) & (dropped_rows < arrival_range[1])).sum()
+assert shown > 0, "the zoom must show dropped ticks"
 
 fig = plt.figure(figsize=(11, 7.5), layout="constrained")
 plot_watermark_panels(result, ticks, busiest=3, arrival_time="recv_ts",
-                      arrival_range=(249_000, 253_000), options=options, figure=fig)
-plt.show()""",
+                      arrival_range=arrival_range, options=options, figure=fig)
+plt.show()
+print(f"arrival rows {arrival_range[0]:,} to {arrival_range[1]:,}: {shown} dropped ticks shown")""",
         ),
         (
             "md",

@@ -163,7 +163,7 @@ fig = plt.figure(figsize=(11, 7.5), layout="constrained")
 plot_watermark_panels(result, ticks, busiest=3, arrival_time="recv_ts",
                       arrival_range=arrival_range, options=options, figure=fig)
 plt.show()
-print(f"arrival rows {arrival_range[0]:,} to {arrival_range[1]:,}: {shown} dropped ticks shown")""",
+print(f"rows {arrival_range[0]:,} to {arrival_range[1]:,}: {shown} dropped ticks shown")""",
         ),
         (
             "md",

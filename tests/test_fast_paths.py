@@ -1,10 +1,11 @@
 """The engine's fast paths against the reference, each forced onto the inputs it takes.
 
 The property tests elsewhere reach the ring pass (no idle timeout) and the
-heap pass (idle timeouts) through ``tumbling_windows``; these force the
-rarer branches: a ring too small for the data (every clash falls back to
-the heap pass), the heap pass for every run, and chunked runs carrying the
-working state of either pass from push to push.
+heap pass or the searches of emit="updates" (idle timeouts) through
+``tumbling_windows``; these force the rarer branches: a ring too small for
+the data (every clash falls back to the other path), the other path for
+every run, chunked runs carrying the working state of a pass from push to
+push, and every kind of key column.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-import mdwindow.core.final as final_step
+import mdwindow.core.ring_step as ring_step
 from mdwindow import Windower, tumbling_windows
 from tests.compare import assert_matches_reference
 from tests.reference import reference
@@ -28,12 +29,12 @@ FRAMES = ("windows", "pending", "late", "rejected", "trace")
 @contextmanager
 def ring_size_of(size):
     """Make the engine choose ``size`` ring positions (None: the heap pass) for every run."""
-    saved = final_step.ring_size
-    final_step.ring_size = lambda *args: size
+    saved = ring_step.ring_size
+    ring_step.ring_size = lambda *args: size
     try:
         yield
     finally:
-        final_step.ring_size = saved
+        ring_step.ring_size = saved
 
 
 def chunked(ticks, spec, cuts, **opts):
@@ -80,7 +81,8 @@ def test_small_ring_falls_back_to_the_heap_pass(ticks, opts, data):
 
 
 @given(ticks=tick_frames(), opts=options(), data=st.data())
-def test_heap_pass_without_idle_timeout(ticks, opts, data):
+def test_without_ring(ticks, opts, data):
+    """The heap pass (emit="final") and the searches (emit="updates") for every run."""
     opts = dict(opts)
     spec = opts.pop("spec")
     expected = reference(ticks, spec, **opts)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from mdwindow.core.final import final_chunk
 from mdwindow.core.frames import TIMINGS
-from mdwindow.core.keys import key_codes_and_table, key_rank, n_scopes, scope_of_keys
+from mdwindow.core.keys import key_rank, n_scopes, scope_of_keys
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.panes import pane_frame, pane_order, window_ids_of
 from mdwindow.core.prepare import prepare
@@ -41,10 +41,7 @@ def process_chunk(
     prepared = prepare(cfg, state, frame)
     if cfg.emit == "final":
         return final_chunk(cfg, state, prepared)
-    codes, keys, key_partition, key_table = key_codes_and_table(cfg, state, prepared)
-    output, new_state = updates_chunk(cfg, state, prepared, codes, keys, key_partition)
-    new_state._key_table = key_table if key_table is not None else state._key_table
-    return output, new_state
+    return updates_chunk(cfg, state, prepared)
 
 
 def open_windows(cfg: WindowOptions, state: State, *, closing: bool):

@@ -86,7 +86,14 @@ def _gathered(values: Any, positions: np.ndarray, offsets: np.ndarray, data: np.
     array = pa.Array.from_buffers(
         kind, len(positions), [None, pa.py_buffer(out_offsets), pa.py_buffer(out_data)]
     )
-    return type(values)(pa.chunked_array([array], kind), dtype=values.dtype)
+    chunked = pa.chunked_array([array], kind)
+    if isinstance(values, pd.arrays.ArrowStringArray) and pa.types.is_large_string(kind):
+        try:
+            # The array is of the values' own type: skip the constructor's checks.
+            return values._from_pyarrow_array(chunked)
+        except AttributeError:  # pragma: no cover - other pandas versions
+            pass
+    return type(values)(chunked, dtype=values.dtype)
 
 
 _LABELS: dict[tuple, pd.Index] = {}
@@ -175,6 +182,82 @@ def _fast_blocks():
 
 
 _FAST_BLOCKS = _fast_blocks()
+
+
+class BlockLayout:
+    """Frames of one layout, built again and again (a ``windows`` frame per push).
+
+    ``groups[b]`` are the column positions of block ``b``; :meth:`frame`
+    takes one value per block: a 2-D numpy array (one row per position), a
+    nanosecond datetime array (2-D, or 1-D for one position) or another
+    1-D pandas array. The placements are made once, and each block is made
+    by its class directly (its class is looked up once per dtype).
+    """
+
+    def __init__(self, labels: pd.Index, groups: list[list[int]]) -> None:
+        self.labels = labels
+        self.groups = [np.array(g, dtype=np.intp) for g in groups]
+        self._internals = _internals()
+        self._placements = (
+            [self._internals[0](g) for g in self.groups] if self._internals else None
+        )
+        self._classes: dict[Any, Any] = {}
+
+    def frame(self, values: list, n: int) -> pd.DataFrame:
+        """The frame of ``n`` rows whose blocks hold ``values`` (as :attr:`groups`)."""
+        index = _range_index(n)
+        if self._internals is None:  # pragma: no cover - other pandas
+            blocks = list(zip(values, self.groups, strict=True))
+            return frame_of_blocks(self.labels, blocks, index)
+        _, block_type, manager_type = self._internals
+        blocks = []
+        for block_values, placement in zip(values, self._placements, strict=True):
+            if isinstance(block_values, pd.arrays.DatetimeArray) and block_values.ndim == 1:
+                block_values = block_values.reshape(1, -1)
+            dtype = block_values.dtype
+            klass = self._classes.get(dtype)
+            if klass is None:
+                klass = self._classes[dtype] = block_type(dtype)
+            blocks.append(klass(block_values, ndim=2, placement=placement, refs=None))
+        manager = manager_type(tuple(blocks), [self.labels, index], verify_integrity=False)
+        return pd.DataFrame._from_mgr(manager, manager.axes)
+
+
+def _internals():
+    """``(BlockPlacement, get_block_type, BlockManager)`` from pandas' internals, when
+    they build what the public ``create_dataframe_from_blocks`` builds; else None."""
+    try:
+        from pandas._libs.internals import BlockPlacement
+        from pandas.core.internals.blocks import get_block_type
+        from pandas.core.internals.managers import BlockManager
+
+        layout = BlockLayout.__new__(BlockLayout)
+        layout.labels = pd.Index(list("abcd"))
+        layout.groups = [np.array([0, 2]), np.array([1]), np.array([3])]
+        layout._internals = (BlockPlacement, get_block_type, BlockManager)
+        layout._placements = [BlockPlacement(g) for g in layout.groups]
+        layout._classes = {}
+        probe = [
+            np.zeros((2, 1)),
+            pd.array(["a"], dtype="str"),
+            pd.to_datetime([0], utc=True).array,
+        ]
+        made = layout.frame(probe, 1)
+        made._mgr._verify_integrity()
+        blocks = list(zip(probe, layout.groups, strict=True))
+        expected = frame_of_blocks(layout.labels, blocks, pd.RangeIndex(1))
+        if made.equals(expected):
+            return layout._internals
+    except Exception:  # pragma: no cover - other pandas
+        pass
+    return None  # pragma: no cover - other pandas
+
+
+def _range_index(n: int) -> pd.RangeIndex:
+    try:
+        return pd.RangeIndex._simple_new(range(n))
+    except AttributeError:  # pragma: no cover - other pandas
+        return pd.RangeIndex(n)
 
 
 def _kind(values: Any) -> Any:

@@ -57,10 +57,21 @@ def arrow_string_chunks(values: Any) -> list | None:
         return None
     import pyarrow as pa
 
-    chunked = values.__arrow_array__()
-    if not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+    chunked = getattr(values, "_pa_array", None)
+    if chunked is None:  # pragma: no cover - other pandas versions
+        chunked = values.__arrow_array__()
+    kind = chunked.type
+    if not (kind == _LARGE_STRING or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return None
-    return list(chunked.chunks)
+    return chunked.chunks
+
+
+try:
+    import pyarrow
+
+    _LARGE_STRING = pyarrow.large_string()
+except ImportError:  # pragma: no cover - pyarrow is a dependency
+    _LARGE_STRING = None
 
 
 def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
@@ -146,7 +157,8 @@ def arrow_key_codes(state: State, prepared: Prepared):
     if pieces is None:
         return None
     known = state.keys
-    if known is not None and len(known) and known.dtype != values.dtype:
+    n_known = 0 if known is None else len(known)
+    if n_known and known.dtype is not values.dtype and known.dtype != values.dtype:
         return None
     if prepared.order is not None:
         import pyarrow as pa
@@ -154,30 +166,33 @@ def arrow_key_codes(state: State, prepared: Prepared):
         pieces = [pa.chunked_array(pieces, pieces[0].type).combine_chunks()] if pieces else []
         order = prepared.order
     else:
-        order = np.empty(0, np.int64)
+        order = _NO_ORDER
     codes = np.empty(prepared.n, np.int32)
     table = state._key_table
-    if known is None or len(known) == 0:
+    if not n_known:
         table, new_positions, _ = _run_factorize(pieces, order, KeyTable.empty(), True, codes)
     else:
-        if table is None or table.size != len(known):
+        if table is None or table.size != n_known:
             # Rebuild the compiled dictionary, e.g. after a checkpoint was restored.
             table, _, _ = _run_factorize(
                 arrow_string_chunks(pd.array(known, dtype=values.dtype)),
-                np.empty(0, np.int64),
+                _NO_ORDER,
                 KeyTable.empty(),
                 True,
-                np.empty(len(known), np.int32),
+                np.empty(n_known, np.int32),
             )
         table, new_positions, unknown = _run_factorize(pieces, order, table, False, codes)
         if unknown:
             # New keys: insert them into a copy, so the state's dictionary stays as it was.
             table, new_positions, _ = _run_factorize(pieces, order, table.copy(), True, codes)
-    if len(new_positions) or known is None or not len(known):
+    if len(new_positions) or not n_known:
         fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
     else:
         fresh = None  # no new keys
     return codes, fresh, table
+
+
+_NO_ORDER = np.empty(0, np.int64)
 
 
 @njit(cache=True, nogil=True)

@@ -71,7 +71,9 @@ def chunk_keys(cfg: WindowOptions, state: State, prepared: Prepared) -> ChunkKey
     if cfg.key is None:
         keys = state.keys if state.keys is not None else pd.Index([None], dtype=object)
         return ChunkKeys(np.zeros(prepared.n, np.int64), empty, keys, state.key_partition, None)
-    check_key_kind(cfg.key, state.keys, prepared.key_values)
+    known, values = state.keys, prepared.key_values
+    if not _same_typed_keys(known, values):
+        check_key_kind(cfg.key, known, values)
     key_map, table = empty, None
     fast = arrow_key_codes(state, prepared)
     if fast is not None:
@@ -119,6 +121,17 @@ def key_kind(values: Any) -> str:
         values = values.to_numpy()
     kind = pd.api.types.infer_dtype(values, skipna=True)
     return "string" if kind == "unicode" else kind
+
+
+def _same_typed_keys(known: pd.Index | None, values: Any) -> bool:
+    """Whether ``values`` hold keys of the kind already checked for ``known``: a dtype
+    of one kind of values (not object) that earlier chunks had too."""
+    if known is None or len(known) == 0:
+        return False
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
+        return False
+    return known.dtype is dtype or known.dtype == dtype
 
 
 def check_key_kind(column: str, known: pd.Index | None, values: Any) -> None:

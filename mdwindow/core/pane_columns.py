@@ -11,7 +11,6 @@ it is not zero, and never writes ``revision`` when every pane is the first.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,9 +18,9 @@ import pandas as pd
 
 from mdwindow.core.frames import (
     TIMINGS,
+    BlockLayout,
     categorical,
     column_labels,
-    frame_of_blocks,
     plain_values,
     take_values,
 )
@@ -79,13 +78,20 @@ def first_panes(columns: PaneColumns, n: int) -> PaneColumns:
 
 
 class _Layout(NamedTuple):
-    labels: pd.Index
-    position: dict[str, int]
+    """How the ``windows`` frame of one run is laid out, its aggregates folded or not."""
+
+    blocks: BlockLayout  # key, [partition], times, counts, aggregates..., timing, [emit_time]
+    utc: Any  # the dtype of the time columns
 
 
-@lru_cache(maxsize=64)
-def _layout(cfg: WindowOptions) -> _Layout:
-    """Column labels of ``windows`` for these options, and where each column goes."""
+#: Layouts by (id of the options, folded?): options records live as long as their runs.
+_LAYOUTS: dict[tuple[int, bool], tuple[WindowOptions, _Layout]] = {}
+
+
+def _layout(cfg: WindowOptions, folded: bool) -> _Layout:
+    found = _LAYOUTS.get((id(cfg), folded))
+    if found is not None and found[0] is cfg:
+        return found[1]
     names: list[str] = []
     if cfg.key is not None:
         names.append(cfg.key)
@@ -95,7 +101,26 @@ def _layout(cfg: WindowOptions) -> _Layout:
     names += ["count", "late_count", "timing", "revision", "emit_row", "emit_watermark"]
     if cfg.arrival_time is not None:
         names.append("emit_time")
-    return _Layout(column_labels(tuple(names)), {name: j for j, name in enumerate(names)})
+    at = {name: j for j, name in enumerate(names)}
+    groups = [[at[cfg.key]]] if cfg.key is not None else []
+    if cfg.partitions is not None:
+        groups.append([at["partition"]])
+    groups += [[at[name] for name in _TIMES], [at[name] for name in _COUNTS]]
+    aggregates = cfg.plan.names
+    if folded:
+        groups += [[at[name] for name in aggregates[:4]], [at[aggregates[4]]], [at[aggregates[5]]]]
+    else:
+        groups += [[at[name]] for name in aggregates]
+    groups.append([at["timing"]])
+    if cfg.arrival_time is not None:
+        groups.append([at["emit_time"]])
+    layout = _Layout(
+        BlockLayout(column_labels(tuple(names)), groups), utc_array(np.empty(0, np.int64)).dtype
+    )
+    if len(_LAYOUTS) > 256:
+        _LAYOUTS.clear()
+    _LAYOUTS[id(cfg), folded] = (cfg, layout)
+    return layout
 
 
 def _row(values: Any) -> Any:
@@ -121,10 +146,9 @@ def windows_frame(
     value per pane); ``timing`` names the timing of every pane when the pass
     wrote none.
     """
-    layout = _layout(cfg)
-    at = layout.position
+    layout = _layout(cfg, values is None)
     n = len(columns.key)
-    blocks: list[tuple[Any, np.ndarray]] = []
+    blocks: list[Any] = []
     if cfg.key is not None:
         strings = None
         if key_table is not None and keys is not None and key_table.size == len(keys):
@@ -134,25 +158,21 @@ def windows_frame(
             if keys is not None
             else np.empty(0, object)
         )
-        blocks.append((_row(taken), np.array([at[cfg.key]])))
+        blocks.append(_row(taken))
     if cfg.partitions is not None:
         partition = key_partition[columns.key] if n else np.empty(0, np.int64)
-        blocks.append((_row(partition.astype(np.int64, copy=False)), np.array([at["partition"]])))
-    times = pd.arrays.DatetimeArray._simple_new(
-        columns.times.view("datetime64[ns]"), dtype=utc_array(columns.times[0, :0]).dtype
+        blocks.append(_row(partition.astype(np.int64, copy=False)))
+    blocks.append(
+        pd.arrays.DatetimeArray._simple_new(columns.times.view("datetime64[ns]"), dtype=layout.utc)
     )
-    blocks.append((times, np.array([at[name] for name in _TIMES])))
-    blocks.append((columns.counts, np.array([at[name] for name in _COUNTS])))
-    names = cfg.plan.names
+    blocks.append(columns.counts)
     if values is None:
-        blocks.append((columns.prices, np.array([at[name] for name in names[:4]])))
-        blocks.append((_row(columns.volume), np.array([at[names[4]]])))
-        blocks.append((_row(columns.vwap), np.array([at[names[5]]])))
+        blocks += [columns.prices, _row(columns.volume), _row(columns.vwap)]
     else:
-        blocks.extend((_row(values[name]), np.array([at[name]])) for name in names)
+        blocks += [_row(values[name]) for name in cfg.plan.names]
     codes = columns.timing if timing is None else np.full(n, TIMINGS.index(timing), np.int8)
-    blocks.append((categorical(codes, TIMINGS), np.array([at["timing"]])))
+    blocks.append(categorical(codes, TIMINGS))
     if cfg.arrival_time is not None:
         stamps = emit_time if emit_time is not None else np.full(n, np.iinfo(np.int64).min)
-        blocks.append((utc_array(stamps), np.array([at["emit_time"]])))
-    return frame_of_blocks(layout.labels, blocks, pd.RangeIndex(n))
+        blocks.append(utc_array(stamps))
+    return layout.blocks.frame(blocks, n)

@@ -36,7 +36,17 @@ HOLD_ROWS = 1 << 16
 def _held(frame: pd.DataFrame, always: bool, *positions: np.ndarray) -> pd.DataFrame:
     """``frame`` as a deferred build may keep it: a copy-on-write view when rows
     of it are taken later (so changing the caller's frame changes nothing here)."""
-    return frame.copy(deep=False) if always or any(len(p) for p in positions) else frame
+    if not (always or any(len(p) for p in positions)):
+        return frame
+    try:
+        # What ``frame.copy(deep=False)`` makes, without its checks: each block
+        # referenced once more, so a write to the caller's frame copies first.
+        manager = frame._mgr
+        blocks = tuple(block.copy(deep=False) for block in manager.blocks)
+        view = type(manager)(blocks, manager.axes, verify_integrity=False)
+        return pd.DataFrame._from_mgr(view, view.axes)
+    except (AttributeError, TypeError):  # pragma: no cover - other pandas versions
+        return frame.copy(deep=False)
 
 
 class RowOutcome(NamedTuple):
@@ -113,7 +123,7 @@ def pane_order(row: np.ndarray, start: np.ndarray, rank: np.ndarray) -> np.ndarr
     return emission_order(row, int(row.max()), start, rank)
 
 
-def _replicate(gid: np.ndarray, arrival: np.ndarray, n_windows: int, pane_gid, pane_upto):
+def replicate_rows(gid: np.ndarray, arrival: np.ndarray, n_windows: int, pane_gid, pane_upto):
     """Row indices (and pane ids) of every pane: rows of its window arrived by ``upto``.
 
     Within each pane the rows stay in arrival order.
@@ -161,7 +171,7 @@ def pane_frame(
         count = np.bincount(gid, minlength=n_windows)[pane_gid].astype(np.int64, copy=False)
         late_count = np.bincount(gid, weights=rows["late"], minlength=n_windows)[pane_gid]
     else:
-        row_index, group = _replicate(gid, rows["arrival"], n_windows, pane_gid, pane_upto)
+        row_index, group = replicate_rows(gid, rows["arrival"], n_windows, pane_gid, pane_upto)
         pane_of_window = np.arange(n_panes, dtype=np.int64)
         t, arrival = rows["t"][row_index], rows["arrival"][row_index]
         columns = {c: rows["col:" + c][row_index] for c in cfg.plan.columns}

@@ -1,7 +1,8 @@
 """The data of the ring pass: its inputs, outputs and working state, and their fields.
 
-See :mod:`~mdwindow.core.ring_pass` for the pass and
-:mod:`~mdwindow.core.ring_work` for making and carrying its working state.
+See :mod:`~mdwindow.core.ring_pass` for the pass, :mod:`~mdwindow.core.ring_slots`
+for what it does to one window, and :mod:`~mdwindow.core.ring_work` for
+making and carrying its working state.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from mdwindow.core.pane_columns import PaneColumns
 #: Fields of ``slots`` (int64, ``slots[slot, field]``: a slot's fields share a cache line).
 (
     S_KEY, S_START, S_POS, S_ROWS, S_LATE, S_WINDOW, S_NEXT, S_SEEN, S_FIRST_T, S_LAST_T,
-    S_FIRST_ROW,
-) = range(11)  # fmt: skip
-SLOT_FIELDS = 11
+    S_FIRST_ROW, S_FIRED, S_PANES,
+) = range(13)  # fmt: skip
+SLOT_FIELDS = 13
 #: Fields of ``counters``.
 (
     C_WINDOWS, C_EMITTED, C_DROPPED, C_REJECTED, C_LATE, C_FREE, C_UNUSED, C_OPEN,
@@ -62,7 +63,8 @@ class RingOutputs(NamedTuple):
     # Only when the rows' windows are needed (aggregates the slots do not fold):
     row_window: np.ndarray  # per chunk row: window id, -1 when not in a window
     old_window: np.ndarray  # per kept row: window id
-    pane: np.ndarray  # per window id: position among the emitted windows, -1 while open
+    pane: np.ndarray  # per window id: its pane (emit="final"), -1 while open
+    pane_window: np.ndarray  # per pane: its window id (emit="updates")
 
 
 class RingWork(NamedTuple):
@@ -72,6 +74,8 @@ class RingWork(NamedTuple):
     scope_max: np.ndarray  # largest event time per scope
     scope_open: np.ndarray  # open windows per scope
     scope_low: np.ndarray  # (2, scopes): lowest start a scope may hold open, its position
+    scope_unfired: np.ndarray  # windows per scope waiting for their on-time pane (updates)
+    scope_fire: np.ndarray  # (2, scopes): lowest start that may wait, its position
     buckets: np.ndarray  # per (scope, position): first slot of its list (shared scopes)
     key_ring: np.ndarray  # per (key, position): the key's open slot there, -1 none
     last_slot: np.ndarray  # per key: the slot of its latest window, -1 none

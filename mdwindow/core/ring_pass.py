@@ -17,7 +17,12 @@ start and scope closes at the same row: each scope keeps the lowest start
 it may still hold open and walks up from it, closing a whole ring position
 at a time. With ``scope="key"`` a position holds one window; with shared
 scopes (global, partition) it holds a list of the windows of that start,
-emitted in key order (the emission order is emit row, start, key).
+emitted in key order (the emission order is emit row, start, key). With
+``emit="updates"`` a second walk, from the lowest start still waiting for
+its on-time pane, fires windows as the watermark reaches their ends; a late
+row emits a pane of its window; closing then only frees the slots. A late
+row never moves the watermark, so a row emits either its own late pane or
+the on-time panes it fires, never both.
 
 The pass writes nothing per row but the window id of each accepted row:
 the trace is rebuilt from the rows when it is read (:mod:`~mdwindow.core.replay`),
@@ -28,39 +33,32 @@ every array beforehand.
 
 from __future__ import annotations
 
-import numpy as np
-
+from mdwindow.core.frames import TIMINGS
 from mdwindow.core.heaps import sort_in_place
 from mdwindow.core.jit import nrt_free, nrt_free_inline
-from mdwindow.core.pane_columns import N_COUNT, N_LATE, N_ROW, T_END, T_START, T_WATERMARK
 from mdwindow.core.ring_layout import (
     C_DROPPED,
-    C_EMITTED,
-    C_FREE,
     C_GLOBAL_MAX,
     C_LATE,
-    C_OPEN,
     C_REJECTED,
     C_UNUSED,
-    C_WINDOWS,
     CLASH,
     D_LATE_BY,
     D_ROW,
     D_START,
     D_WATERMARK,
     DONE,
-    S_FIRST_ROW,
-    S_FIRST_T,
+    S_FIRED,
     S_KEY,
-    S_LAST_T,
     S_LATE,
     S_NEXT,
+    S_PANES,
     S_POS,
     S_ROWS,
-    S_SEEN,
     S_START,
     S_WINDOW,
 )
+from mdwindow.core.ring_slots import add_row, find_or_open, free_slot, write_pane
 from mdwindow.core.rules import (
     DROPPED,
     LATE,
@@ -75,248 +73,179 @@ from mdwindow.core.rules import (
     window_start,
 )
 
-
-@nrt_free_inline
-def _new_slot(work):  # pragma: no cover - compiled
-    c = work.counters
-    if c[C_FREE] > 0:
-        c[C_FREE] -= 1
-        return work.free[c[C_FREE]]
-    g = c[C_UNUSED]
-    c[C_UNUSED] += 1
-    return g
+ON_TIME_PANE, LATE_PANE, FINAL_PANE = (TIMINGS.index(t) for t in ("on_time", "late", "final"))
 
 
 @nrt_free_inline
-def _find_or_open(k, st, s, row, out, work, ring, per_key, size, fuse, track):  # pragma: no cover
-    """The slot of window (k, st), opened when new; -1 when its ring position is taken."""
+def _lowest(s, work, ring, per_key, firing):  # pragma: no cover - compiled
+    """``(start, position)`` of the lowest window of scope ``s`` that is open (and,
+    when ``firing``, waits for its on-time pane); the scope has one."""
     slots = work.slots
-    pos = (st // size) & (ring - 1)
-    at = k * ring + pos
-    g = work.key_ring[at]
-    if g >= 0:
-        return g if slots[g, S_START] == st else -1
-    b = s * ring + pos
-    if not per_key:
-        head = work.buckets[b]
-        if head >= 0 and slots[head, S_START] != st:
-            return -1
-    c = work.counters
-    g = _new_slot(work)
-    window = c[C_WINDOWS]
-    c[C_WINDOWS] += 1
-    if track:
-        out.pane[window] = -1
-    slots[g, S_KEY] = k
-    slots[g, S_FIRST_ROW] = row
-    slots[g, S_START] = st
-    slots[g, S_POS] = pos
-    slots[g, S_ROWS] = 0
-    slots[g, S_LATE] = 0
-    slots[g, S_WINDOW] = window
-    if fuse:
-        slots[g, S_SEEN] = 0
-        work.slot_volume[g] = 0
-        work.slot_vwap[g, 0] = 0.0
-        work.slot_vwap[g, 1] = 0.0
-    work.key_ring[at] = g
-    if not per_key:
-        slots[g, S_NEXT] = work.buckets[b]
-        work.buckets[b] = g
-    if work.scope_open[s] == 0 or st < work.scope_low[0, s]:
-        work.scope_low[0, s] = st
-        work.scope_low[1, s] = pos
-    work.scope_open[s] += 1
-    c[C_OPEN] += 1
-    return g
+    best = -1
+    for pos in range(ring):
+        g = work.key_ring[s * ring + pos] if per_key else work.buckets[s * ring + pos]
+        while g >= 0:
+            if (not firing or slots[g, S_FIRED] == 0) and (
+                best < 0 or slots[g, S_START] < slots[best, S_START]
+            ):
+                best = g
+            g = -1 if per_key else slots[g, S_NEXT]
+    return slots[best, S_START], slots[best, S_POS]
 
 
 @nrt_free_inline
-def _add_row(g, late, ti, price, size, r, work, fuse):  # pragma: no cover - compiled
-    """Count row ``r`` (of ``price``, ``size``) in slot ``g``; fold it into the running
-    OHLCV (``fuse``).
-
-    The rules of :func:`~mdwindow.core.kernels.ohlcv`: NaN prices and sizes
-    are skipped, open/close go by event time with ties to the earlier/later
-    arrival, VWAP takes rows where both are present.
-    """
-    slots = work.slots
-    slots[g, S_ROWS] += 1
-    if late:
-        slots[g, S_LATE] += 1
-    if not fuse:
-        return
-    v = price[r]
-    q = size[r]
-    if q == q:
-        work.slot_volume[g] += q
-    if v != v:
-        return
-    prices = work.slot_prices
-    if slots[g, S_SEEN] == 0:
-        slots[g, S_SEEN] = 1
-        prices[g, 0] = v
-        prices[g, 1] = v
-        prices[g, 2] = v
-        prices[g, 3] = v
-        slots[g, S_FIRST_T] = ti
-        slots[g, S_LAST_T] = ti
-    else:
-        if v > prices[g, 1]:
-            prices[g, 1] = v
-        if v < prices[g, 2]:
-            prices[g, 2] = v
-        if ti < slots[g, S_FIRST_T]:
-            prices[g, 0] = v
-            slots[g, S_FIRST_T] = ti
-        if ti >= slots[g, S_LAST_T]:
-            prices[g, 3] = v
-            slots[g, S_LAST_T] = ti
-    if q == q:
-        work.slot_vwap[g, 0] += np.float64(v) * np.float64(q)
-        work.slot_vwap[g, 1] += np.float64(q)
-
-
-@nrt_free_inline
-def _emit(g, s, row, watermark, out, work, ring, size, fuse, track):  # pragma: no cover
-    """Emit the window in slot ``g`` after arrival ``row`` and free the slot."""
-    c = work.counters
-    slots = work.slots
-    k = slots[g, S_KEY]
-    st = slots[g, S_START]
-    p = c[C_EMITTED]
-    c[C_EMITTED] += 1
-    if track:
-        out.pane[slots[g, S_WINDOW]] = p
-    panes = out.panes
-    panes.key[p] = k
-    panes.times[T_START, p] = st
-    panes.times[T_END, p] = fire_level(st, size)
-    panes.times[T_WATERMARK, p] = watermark
-    panes.counts[N_COUNT, p] = slots[g, S_ROWS]
-    if slots[g, S_LATE] != 0:
-        panes.counts[N_LATE, p] = slots[g, S_LATE]
-    panes.counts[N_ROW, p] = row
-    if fuse:
-        seen = slots[g, S_SEEN] != 0
-        for f in range(4):
-            # A window whose prices were all missing has none (only float prices can be).
-            panes.prices[f, p] = work.slot_prices[g, f] if seen else np.nan
-        panes.volume[p] = work.slot_volume[g]
-        amount = work.slot_vwap[g, 1]
-        panes.vwap[p] = work.slot_vwap[g, 0] / amount if amount != 0 else np.nan
-    work.key_ring[k * ring + slots[g, S_POS]] = -1
-    if work.last_slot[k] == g:
-        work.last_slot[k] = -1
-    work.scope_open[s] -= 1
-    c[C_OPEN] -= 1
-    work.free[c[C_FREE]] = g
-    c[C_FREE] += 1
-
-
-@nrt_free_inline
-def _close_position(
-    s, st, pos, row, watermark, inp, out, work, ring, per_key, size, fuse, track
+def _at_start(
+    s, st, pos, row, watermark, inp, out, work, ring, per_key, size, fuse, track, firing, updates
 ):  # pragma: no cover - compiled
-    """Emit the windows of scope ``s`` that start at ``st`` (ring position ``pos``)."""
+    """Fire (``firing``) or close the windows of scope ``s`` that start at ``st``."""
     slots = work.slots
     if per_key:
         g = work.key_ring[s * ring + pos]
-        if g >= 0 and slots[g, S_START] == st:
-            _emit(g, s, row, watermark, out, work, ring, size, fuse, track)
+        if g < 0 or slots[g, S_START] != st:
+            return
+        if firing:
+            if slots[g, S_FIRED] == 0:
+                write_pane(g, row, watermark, ON_TIME_PANE, out, work, size, fuse, track)
+                slots[g, S_FIRED] = 1
+                work.scope_unfired[s] -= 1
+            return
+        if not updates:
+            write_pane(g, row, watermark, FINAL_PANE, out, work, size, fuse, track)
+        free_slot(g, s, work, ring)
         return
     b = s * ring + pos
     g = work.buckets[b]
     if g < 0 or slots[g, S_START] != st:
         return
-    # Windows of one start close together, in key order: sort (rank, slot) pairs.
+    if not firing and updates:
+        # Closing emits nothing in emit="updates": free the slots in any order.
+        work.buckets[b] = -1
+        while g >= 0:
+            after = slots[g, S_NEXT]
+            free_slot(g, s, work, ring)
+            g = after
+        return
+    # Windows of one start fire or close together, in key order: sort (rank, slot) pairs.
     n = 0
     while g >= 0:
-        work.scratch[n] = (inp.key_rank[slots[g, S_KEY]] << 32) | g
-        n += 1
+        if not firing or slots[g, S_FIRED] == 0:
+            work.scratch[n] = (inp.key_rank[slots[g, S_KEY]] << 32) | g
+            n += 1
         g = slots[g, S_NEXT]
-    work.buckets[b] = -1
+    if not firing:
+        work.buckets[b] = -1
     sort_in_place(work.scratch, n)
     for j in range(n):
         g = work.scratch[j] & 0xFFFFFFFF
-        _emit(g, s, row, watermark, out, work, ring, size, fuse, track)
+        if firing:
+            write_pane(g, row, watermark, ON_TIME_PANE, out, work, size, fuse, track)
+            slots[g, S_FIRED] = 1
+            work.scope_unfired[s] -= 1
+        else:
+            write_pane(g, row, watermark, FINAL_PANE, out, work, size, fuse, track)
+            free_slot(g, s, work, ring)
 
 
 @nrt_free_inline
-def _lowest_open(s, work, ring, per_key):  # pragma: no cover - compiled
-    """``(start, position)`` of the lowest open window of scope ``s`` (it has one)."""
-    table = work.key_ring if per_key else work.buckets
-    best = -1
-    for pos in range(ring):
-        g = table[s * ring + pos]
-        if g >= 0 and (best < 0 or work.slots[g, S_START] < work.slots[best, S_START]):
-            best = g
-    return work.slots[best, S_START], work.slots[best, S_POS]
-
-
-@nrt_free_inline
-def _close_reached(
-    s, watermark, row, inp, out, work, ring, per_key, size, lateness, fuse, track
-):  # pragma: no cover - compiled
-    """Emit, in start order, the windows of scope ``s`` that ``watermark`` has closed."""
-    if work.scope_open[s] == 0:
+def _walk(
+    s, watermark, row, inp, out, work, ring, per_key, size, lateness, fuse, track, firing,
+    updates,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Fire (``firing``) or close, in start order, the windows of scope ``s`` whose
+    fire or close level ``watermark`` has reached."""
+    waiting = work.scope_unfired if firing else work.scope_open
+    if waiting[s] == 0:
         return
-    st = work.scope_low[0, s]
-    pos = work.scope_low[1, s]
+    low = work.scope_fire if firing else work.scope_low
+    st = low[0, s]
+    pos = low[1, s]
     steps = 0
     while True:
         if steps == ring:
             # The watermark passed a whole ring of starts: the rest lie further up.
-            st, pos = _lowest_open(s, work, ring, per_key)
+            st, pos = _lowest(s, work, ring, per_key, firing)
             steps = 0
-        if not has_reached(watermark, close_level(st, size, lateness)):
+        level = fire_level(st, size) if firing else close_level(st, size, lateness)
+        if not has_reached(watermark, level):
             break
-        _close_position(
-            s, st, pos, row, watermark, inp, out, work, ring, per_key, size, fuse, track
-        )
-        if work.scope_open[s] == 0:
+        _at_start(
+            s, st, pos, row, watermark, inp, out, work, ring, per_key, size, fuse, track,
+            firing, updates,
+        )  # fmt: skip
+        if waiting[s] == 0:
             break
-        # Another window is open above st, so st + size is a start (no overflow).
+        # Another window waits above st, so st + size is a start (no overflow).
         st += size
         pos = (pos + 1) & (ring - 1)
         steps += 1
-    work.scope_low[0, s] = st
-    work.scope_low[1, s] = pos
+    low[0, s] = st
+    low[1, s] = pos
+
+
+@nrt_free_inline
+def _settle(work, ring, gm, lag, size, scope_of_key):  # pragma: no cover - compiled
+    """After the kept open rows rejoined their windows (emit="updates"): which of
+    them still wait for their on-time pane, and how many panes each has had.
+
+    A window has had its on-time pane once the watermark reached its end,
+    if it held an on-time row, and one late pane per late row.
+    """
+    slots = work.slots
+    for g in range(work.counters[C_UNUSED]):
+        k = slots[g, S_KEY]
+        if work.key_ring[k * ring + slots[g, S_POS]] != g:
+            continue
+        s = scope_of_key[k]
+        on_time = slots[g, S_ROWS] > slots[g, S_LATE]
+        w = effective_watermark(work.scope_max[s], gm, lag, NO_IDLE)
+        reached = has_reached(w, fire_level(slots[g, S_START], size))
+        slots[g, S_PANES] = slots[g, S_LATE] + (1 if on_time and reached else 0)
+        if on_time and not reached:
+            st = slots[g, S_START]
+            slots[g, S_FIRED] = 0
+            if work.scope_unfired[s] == 0 or st < work.scope_fire[0, s]:
+                work.scope_fire[0, s] = st
+                work.scope_fire[1, s] = slots[g, S_POS]
+            work.scope_unfired[s] += 1
 
 
 @nrt_free
 def ring_rows(
-    inp, out, work, base, per_key, ring, size, offset, lag, lateness, fuse, track
+    inp, out, work, base, per_key, ring, size, offset, lag, lateness, fuse, track, updates
 ):  # pragma: no cover - compiled
-    """Judge every row, put it in its window and close windows as the watermark passes.
+    """Judge every row, put it in its window and emit windows as the watermark passes.
 
     First the kept open rows of earlier chunks (all accepted) rejoin their
     windows; then each chunk row, in arrival order, is judged against the
     watermark of its scope before it and moves the maxima: a row never
     makes itself late. An accepted row joins its (key, start) window. A
     window closes, once, right after the first row whose arrival makes its
-    scope's watermark reach ``end + lateness``. ``base`` is the arrival
-    position of the chunk's first row; with ``track`` the window of every
-    row is recorded. Returns DONE, or CLASH (see above).
+    scope's watermark reach ``end + lateness``: emitted then (emit="final"),
+    or dropped silently after its on-time pane (when the watermark reached
+    its end) and its late panes (one per late row) with ``updates``.
+    ``base`` is the arrival position of the chunk's first row; with
+    ``track`` the window of every row is recorded. Returns DONE, or CLASH.
     """
     c = work.counters
     slots = work.slots
     scope_max = work.scope_max
     mapped = inp.key_map.shape[0] > 0
     has_bad = inp.bad_time.shape[0] > 0
+    gm = c[C_GLOBAL_MAX]
     for j in range(inp.old_key.shape[0]):
         k = inp.old_key[j]
+        s = inp.scope_of_key[k]
+        # (Arrival of the first row unknown: before this chunk.)
         st = inp.old_start[j]
-        g = _find_or_open(
-            k, st, inp.scope_of_key[k], -1, out, work, ring, per_key, size, fuse, track
-        )  # (first arrival unknown: before this chunk)
+        g = find_or_open(k, st, s, -1, 1, out, work, ring, per_key, size, fuse, track)
         if g < 0:
             return CLASH
         work.last_slot[k] = g
         if track:
             out.old_window[j] = slots[g, S_WINDOW]
-        _add_row(g, inp.old_late[j], inp.old_t[j], inp.old_price, inp.old_size, j, work, fuse)
-    gm = c[C_GLOBAL_MAX]
+        add_row(g, inp.old_late[j], inp.old_t[j], inp.old_price, inp.old_size, j, work, fuse)
+    if updates and inp.old_key.shape[0] > 0:
+        _settle(work, ring, gm, lag, size, inp.scope_of_key)
     for i in range(inp.t.shape[0]):
         k = inp.key[i]
         if mapped and k >= 0:
@@ -344,15 +273,22 @@ def ring_rows(
         if ti > gm:
             gm = ti
         if ti > m:
-            # The windows this row closes are emitted after it, but closed
-            # before it joins its own window: that one never closes at its own
+            # The panes this row emits come after it, but are written before it
+            # joins its own window: that one never fires or closes at its own
             # row (it ends after the new watermark), and a window it may meet
-            # at its ring position, a ring of starts below, is one of them.
+            # at its ring position, a ring of starts below, closes now.
             scope_max[s] = ti
-            watermark = effective_watermark(ti, gm, lag, NO_IDLE)
-            _close_reached(
-                s, watermark, base + i, inp, out, work, ring, per_key, size, lateness, fuse, track
-            )
+            w = effective_watermark(ti, gm, lag, NO_IDLE)
+            row = base + i
+            if updates:
+                _walk(
+                    s, w, row, inp, out, work, ring, per_key, size, lateness, fuse, track,
+                    True, updates,
+                )  # fmt: skip
+            _walk(
+                s, w, row, inp, out, work, ring, per_key, size, lateness, fuse, track,
+                False, updates,
+            )  # fmt: skip
         if status == DROPPED:
             d = c[C_DROPPED]
             out.dropped[D_ROW, d] = i
@@ -361,17 +297,24 @@ def ring_rows(
             out.dropped[D_WATERMARK, d] = w_before
             c[C_DROPPED] += 1
             continue
+        late = status == LATE
         if g < 0:
-            g = _find_or_open(k, st, s, base + i, out, work, ring, per_key, size, fuse, track)
+            # A window whose first row is late has no on-time pane.
+            fired = 1 if late or not updates else 0
+            g = find_or_open(
+                k, st, s, base + i, fired, out, work, ring, per_key, size, fuse, track
+            )
             if g < 0:
                 return CLASH
             work.last_slot[k] = g
         if track:
             out.row_window[i] = slots[g, S_WINDOW]
-        late = status == LATE
         if late:
             out.late_rows[c[C_LATE]] = i
             c[C_LATE] += 1
-        _add_row(g, late, ti, inp.price, inp.size, i, work, fuse)
+        add_row(g, late, ti, inp.price, inp.size, i, work, fuse)
+        if late and updates:
+            # A late row never moves the watermark: the one before it still holds.
+            write_pane(g, base + i, w_before, LATE_PANE, out, work, size, fuse, track)
     c[C_GLOBAL_MAX] = gm
     return DONE

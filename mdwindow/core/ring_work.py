@@ -92,6 +92,8 @@ def ring_work(
             scope_max=scope_max,
             scope_open=np.zeros(n_scopes, np.int64),
             scope_low=np.zeros((2, n_scopes), np.int64),
+            scope_unfired=np.zeros(n_scopes, np.int64),
+            scope_fire=np.zeros((2, n_scopes), np.int64),
             buckets=np.full(0 if per_key else n_scopes * ring, -1, np.int64),
             key_ring=np.full(n_keys * ring, -1, np.int64),
             last_slot=np.full(n_keys, -1, np.int64),
@@ -113,6 +115,8 @@ def ring_work(
             work = work._replace(
                 scope_open=_grown_rows(work.scope_open, n_scopes, 0),
                 scope_low=_grown_columns(work.scope_low, n_scopes, 0),
+                scope_unfired=_grown_rows(work.scope_unfired, n_scopes, 0),
+                scope_fire=_grown_columns(work.scope_fire, n_scopes, 0),
                 buckets=work.buckets
                 if per_key
                 else _grown_rows(work.buckets, n_scopes * ring, -1),

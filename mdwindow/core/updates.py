@@ -1,4 +1,10 @@
-"""The ``emit="updates"`` step: vectorised searches of each window's panes."""
+"""The ``emit="updates"`` step: the ring pass, or vectorised searches of each window's panes.
+
+Without an idle timeout (and with a small ring) the ring pass of
+:mod:`~mdwindow.core.ring_pass` writes every pane as it goes; otherwise
+:func:`searched_updates` finds each window's on-time and late panes with
+vectorised searches over the chunk's watermark steps.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,9 @@ import pandas as pd
 
 from mdwindow.core.frames import TIMINGS
 from mdwindow.core.kernels import classify_rows, first_reaching, group_rows, last_at_or_before
-from mdwindow.core.keys import key_rank, n_scopes, scope_of_keys
+from mdwindow.core.keys import chunk_keys, key_rank, n_scopes, scope_of_keys
 from mdwindow.core.panes import RowOutcome, deferred_output, pane_frame, pane_order, window_ids_of
+from mdwindow.core.ring_step import ring_of, ring_step
 from mdwindow.core.rules import (
     DROPPED,
     LATE,
@@ -25,9 +32,29 @@ from mdwindow.core.rules import (
     sat_sub_array,
 )
 from mdwindow.core.state import State, concat_rows, empty_rows, next_state, take_rows
+from mdwindow.core.step import carried, chunk_rows, fused_rows, step_output
 
 
-def updates_chunk(cfg, state, prepared, codes, keys, key_partition):
+def updates_chunk(cfg, state, prepared):
+    """``emit="updates"``: each window's on-time pane and one pane per late row."""
+    coded = chunk_keys(cfg, state, prepared)
+    ring = ring_of(cfg, len(coded.keys))
+    if ring is not None:
+        chunk = chunk_rows(cfg, state, prepared, coded)
+        kind = ("ring", ring)
+        live = carried(state, kind, fused_rows(cfg, chunk, prepared, 0))
+        done = ring_step(cfg, state, prepared, chunk, ring, live, updates=True)
+        if done is not None:
+            return step_output(cfg, state, prepared, chunk, done, live, None)
+    codes = coded.key_codes()
+    output, new_state = searched_updates(
+        cfg, state, prepared, codes, coded.keys, coded.key_partition
+    )
+    new_state._key_table = coded.table if coded.table is not None else state._key_table
+    return output, new_state
+
+
+def searched_updates(cfg, state, prepared, codes, keys, key_partition):
     """``emit="updates"``: vectorised searches of each window's on-time and late panes."""
     n = prepared.n
     base = state.rows_seen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,10 +13,40 @@ import pandas as pd
 
 from mdwindow.synth import generate_ticks
 
+#: Data shapes: a trading day of many symbols (many windows of few ticks), and
+#: half an hour of a few symbols (many ticks in each 1 s window).
+SHAPES = {
+    "day": {"symbols": 500, "duration": "6.5h"},
+    "dense": {"symbols": 20, "duration": "30min"},
+}
+#: Key column dtypes: pandas' default string dtype (Arrow-backed, as read from
+#: Parquet), categorical, pd.ArrowDtype strings (dtype_backend="pyarrow"), and
+#: Python strings in an object column.
+KEY_DTYPES = ("str", "category", "arrow", "object")
 
-def ticks(rows: int, symbols: int = 500, seed: int = 0) -> pd.DataFrame:
-    """The benchmark data: one trading day of Zipf-active symbols with delays and stalls."""
-    return generate_ticks(rows, symbols=symbols, seed=seed, duration="6.5h")
+
+def ticks(rows: int, symbols: int = 500, seed: int = 0, duration: str = "6.5h") -> pd.DataFrame:
+    """The benchmark data: one session of Zipf-active symbols with delays and stalls."""
+    return generate_ticks(rows, symbols=symbols, seed=seed, duration=duration)
+
+
+def shaped_ticks(rows: int, shape: str, seed: int = 0) -> pd.DataFrame:
+    """:func:`ticks` of one of the :data:`SHAPES`."""
+    return ticks(rows, seed=seed, **SHAPES[shape])
+
+
+def with_key_dtype(frame: pd.DataFrame, dtype: str, column: str = "symbol") -> pd.DataFrame:
+    """``frame`` with its key column converted to one of the :data:`KEY_DTYPES`."""
+    values = frame[column]
+    if dtype == "arrow":
+        import pyarrow as pa
+
+        converted = values.astype(pd.ArrowDtype(pa.large_string()))
+    elif dtype == "object":
+        converted = values.astype(object)
+    else:
+        converted = values.astype(dtype)
+    return frame.assign(**{column: converted})
 
 
 def timed(func: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
@@ -31,20 +61,44 @@ def timed(func: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     return best, result
 
 
+def paired_ratios(
+    baseline: Callable[[], Any], candidates: dict[str, Callable[[], Any]], repeat: int
+) -> tuple[list[float], dict[str, list[float]]]:
+    """Wall times of ``baseline`` and of each candidate, run back to back ``repeat``
+    times (baseline first in each round), so load on a shared machine hits all alike."""
+    base_times: list[float] = []
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(repeat):
+        base_times.append(timed(baseline)[0])
+        for name, run in candidates.items():
+            times[name].append(timed(run)[0])
+    return base_times, times
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
 def peak_extra_memory(func: Callable[[], Any]) -> int:
     """Peak memory (bytes) that ``func`` adds on top of the process, run in a forked child.
 
-    The child starts with the parent's memory; its peak resident size minus
-    the resident size at the fork is what the call itself needed.
+    The child starts with the parent's memory; Linux's high-water mark of
+    its resident size is reset at the start (``/proc/self/clear_refs``), so
+    the peak minus the resident size then is what the call itself needed.
     """
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read)
         gc.collect()
-        before = _rss()
+        try:
+            with open("/proc/self/clear_refs", "w") as handle:
+                handle.write("5")
+        except OSError:
+            pass
+        before = _status("VmRSS")
         func()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        peak = _status("VmHWM")
         os.write(write, str(max(0, peak - before)).encode())
         os._exit(0)
     os.close(write)
@@ -53,9 +107,13 @@ def peak_extra_memory(func: Callable[[], Any]) -> int:
     return int(data or 0)
 
 
-def _rss() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _status(field: str) -> int:
+    """A size (bytes) from /proc/self/status."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def frame_bytes(frame: pd.DataFrame) -> int:

@@ -13,17 +13,15 @@ from mdwindow.core.frames import (
     TIMINGS,
     categorical,
     column_labels,
-    late_frame,
     make_frame,
     plain_values,
-    rejected_frame,
     take_values,
-    trace_frame,
 )
 from mdwindow.core.kernels import emission_order, group_rows, prefix_lengths, window_ids
 from mdwindow.core.key_coding import KeyTable
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.prepare import Prepared
+from mdwindow.core.row_frames import late_frame, rejected_frame, trace_frame
 from mdwindow.core.rules import NEG_INF
 from mdwindow.core.state import ChunkOutput, Deferred
 from mdwindow.core.times import utc_array

@@ -1,9 +1,20 @@
-"""Helpers shared by the benchmark scripts: timing, peak memory, synthetic data."""
+"""Helpers shared by the benchmark scripts: timing, peak memory, synthetic data.
+
+Importing this module turns numpy's huge-page hint off for the whole process
+(``NUMPY_MADVISE_HUGEPAGE=0``, unless the variable is already set), so that
+both sides of every ratio run alike: with the hint, page faults of big arrays
+may stall on memory compaction (see ``mdwindow/core/memory.py``), which makes
+the pandas baseline up to twice as slow, and noisy. mdwindow turns the hint off
+by itself while its engine runs; ``NUMPY_MADVISE_HUGEPAGE=1 python
+benchmarks/...`` measures with numpy's default for everyone else.
+"""
 
 from __future__ import annotations
 
 import gc
 import os
+
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 import statistics
 import time
 from collections.abc import Callable

@@ -28,6 +28,10 @@ Contenders, all with 1 s windows and OHLCV:
   (8 partitions), lag 2 s, emit="final"; and scope key, emit="updates" with
   1 s of allowed lateness.
 
+Every contender runs without numpy's huge-page hint (``_common`` turns it
+off for the process), which on this kernel stalls page faults of big arrays
+now and then: the pandas baseline is then up to twice as slow.
+
 Peak extra memory of the mdwindow scope-key run is measured in a forked
 child and compared with the input frame's size.
 """

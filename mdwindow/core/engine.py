@@ -17,6 +17,7 @@ import pandas as pd
 from mdwindow.core.final import final_chunk
 from mdwindow.core.frames import TIMINGS
 from mdwindow.core.keys import key_rank, n_scopes, scope_of_keys
+from mdwindow.core.memory import without_hugepage_hint
 from mdwindow.core.options import WindowOptions
 from mdwindow.core.panes import pane_frame, pane_order, window_ids_of
 from mdwindow.core.prepare import prepare
@@ -30,6 +31,7 @@ from mdwindow.core.state import ChunkOutput, State, empty_rows
 from mdwindow.core.updates import updates_chunk
 
 
+@without_hugepage_hint
 def process_chunk(
     cfg: WindowOptions, state: State, frame: pd.DataFrame
 ) -> tuple[ChunkOutput, State]:
@@ -90,6 +92,7 @@ def open_windows(cfg: WindowOptions, state: State, *, closing: bool):
     )
 
 
+@without_hugepage_hint
 def finish(cfg: WindowOptions, state: State) -> tuple[pd.DataFrame, pd.DataFrame]:
     """End of input: ``(windows emitted at the end, pending windows)``."""
     frame = open_windows(cfg, state, closing=True)

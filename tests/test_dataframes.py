@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import mdwindow as mw
 from mdwindow.interchange import ROW_COLUMN, read_column, read_frame
+from mdwindow.plotting import plot_watermark_panels
 from tests.compare import assert_records
 from tests.strategies import options, tick_frames
 
@@ -475,3 +476,126 @@ def test_read_column_leaves_pandas_and_lists_alone():
     assert read_column(series) is series
     assert read_column(["A"]) == ["A"]
     assert read_column(pl.Series(["A", None], dtype=pl.Categorical)).dtype == "category"
+
+
+# -- the plots draw the same from every library ----------------------------------
+
+
+def _plot_ticks() -> pd.DataFrame:
+    """Three symbols, out of order, with a stall released at one arrival time."""
+    rng = np.random.default_rng(7)
+    n = 300
+    event = np.sort(rng.integers(0, 60 * 10**9, n)) - rng.exponential(1.5e9, n).astype(np.int64)
+    recv = np.arange(n, dtype=np.int64) * 200_000_000
+    recv[120:160] = recv[160]  # a stall: forty rows arrive at once
+    return pd.DataFrame(
+        {
+            "ts": pd.to_datetime(event, utc=True),
+            "symbol": rng.choice(["AAPL", "MSFT", "NVDA"], n, p=[0.5, 0.3, 0.2]),
+            "recv": pd.to_datetime(recv, utc=True),
+            "price": rng.normal(100, 1, n),
+        }
+    )
+
+
+def _no_nan(values: Any) -> Any:
+    """Nested lists with NaN (breaks between line segments) as None, so that == compares."""
+    if isinstance(values, list):
+        return [_no_nan(v) for v in values]
+    return None if isinstance(values, float) and math.isnan(values) else values
+
+
+def _drawn(figure: Any) -> list[Any]:
+    """Everything drawn on a figure's axes, as comparable values."""
+    from matplotlib.patches import Rectangle, StepPatch
+
+    out: list[Any] = []
+    for ax in figure.axes:
+        out.append(("title", ax.get_title(), ax.get_xlabel(), ax.get_ylabel()))
+        for line in ax.lines:
+            out.append(("line", line.get_gid(), _no_nan(np.asarray(line.get_xydata()).tolist())))
+        for collection in ax.collections:
+            out.append(
+                ("points", collection.get_gid(), _no_nan(collection.get_offsets().tolist()))
+            )
+        for patch in ax.patches:
+            if isinstance(patch, Rectangle):
+                out.append(("bar", patch.get_x(), patch.get_y(), patch.get_height()))
+            elif isinstance(patch, StepPatch):
+                values, edges, _ = patch.get_data()
+                out.append(("bar", np.asarray(values).tolist(), np.asarray(edges).tolist()))
+        out.extend(("text", text.get_text()) for text in ax.texts)
+        out.append(("xticks", [t.get_text() for t in ax.get_xticklabels()]))
+    return out
+
+
+def _draw(plot: Any) -> list[Any]:
+    from matplotlib.figure import Figure
+
+    figure = Figure(layout="constrained")
+    plot(figure)
+    figure.canvas.draw()  # tick labels are made as the figure is drawn
+    return _drawn(figure)
+
+
+WATERMARK = {"time": "ts", "key_column": "symbol", "arrival_time": "recv"}
+PLOT_OPTIONS = {"lag": "1s", "allowed_lateness": "500ms", "scope": "key", "arrival_time": "recv"}
+
+
+def _plots(result: mw.WindowResult, ticks: Any) -> list[Any]:
+    """Every plot of a result and its ticks, each a function drawing on a figure."""
+    opts = PLOT_OPTIONS
+    watermark = {**WATERMARK, "options": opts}
+
+    def late_drops(by: str) -> Any:
+        return lambda f: mw.plot_late_drops(result, by=by, options=opts, ax=f.add_subplot())
+
+    return [
+        lambda f: mw.plot_watermark(result, ticks, x="time", ax=f.add_subplot(), **watermark),
+        lambda f: plot_watermark_panels(result, ticks, figure=f, busiest=2, **watermark),
+        lambda f: result.plot.watermark(ticks, ax=f.add_subplot(), **watermark),
+        lambda f: result.plot.watermark_panels(ticks, figure=f, **watermark),
+        lambda f: result.plot.late_drops(ax=f.add_subplot()),
+        late_drops("key"),
+        late_drops("window"),
+        late_drops("late_by"),
+        lambda f: mw.plot_partition_balance(ticks, partitions=4, ax=f.add_subplot()),
+    ]
+
+
+@pytest.mark.parametrize("library", ["polars", "arrow", "stream"])
+def test_the_plots_draw_the_same_from_polars_and_arrow(library):
+    ticks = _plot_ticks()
+    convert = {"polars": as_polars, "arrow": as_arrow, "stream": lambda f: StreamOnly(as_arrow(f))}
+    given_ticks = convert[library](ticks)
+    pandas_result = mw.tumbling_windows(ticks, "5s", **PLOT_OPTIONS)
+    other_result = mw.tumbling_windows(given_ticks, "5s", **PLOT_OPTIONS)
+    assert other_result.output == ("polars" if library == "polars" else "arrow")
+    expected = [_draw(plot) for plot in _plots(pandas_result, ticks)]
+    for number, drawn in enumerate(expected):
+        # Dropped and late rows and several keys: every plot draws data.
+        assert any(kind in ("line", "points", "bar") for kind, *_ in drawn), number
+    # polars or Arrow throughout, and mixed with pandas either way round.
+    for result, frame in ((other_result, given_ticks), (pandas_result, given_ticks),
+                          (other_result, ticks)):  # fmt: skip
+        assert [_draw(plot) for plot in _plots(result, frame)] == expected
+    # Without the ticks (one watermark): what the result holds.
+    shared = {**PLOT_OPTIONS, "scope": "global"}
+
+    def without_ticks(result: mw.WindowResult) -> list[Any]:
+        return _draw(lambda f: mw.plot_watermark(result, ax=f.add_subplot(), options=shared))
+
+    assert without_ticks(mw.tumbling_windows(given_ticks, "5s", **shared)) == without_ticks(
+        mw.tumbling_windows(ticks, "5s", **shared)
+    )
+
+
+def test_a_recommendation_from_polars_plots_as_from_pandas():
+    ticks = _plot_ticks()
+    options = {"max_drop_rate": 0.01, "scope": "key", "arrival_time": "recv"}
+    expected = mw.recommend(ticks, "5s", **options)
+    from_polars = mw.recommend(as_polars(ticks), "5s", **options)
+    assert from_polars == expected
+    drawn = _draw(lambda figure: mw.plot_recommendation(expected, ax=figure.add_subplot()))
+    assert any(kind == "points" and gid == "recommended" for kind, gid, *_ in drawn[1:])
+    assert _draw(lambda figure: from_polars.plot(ax=figure.add_subplot())) == drawn

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from mdwindow.plotting.drops import plot_late_drops
 from mdwindow.plotting.watermark import plot_watermark
 from mdwindow.plotting.watermark_panels import plot_watermark_panels
@@ -13,6 +11,7 @@ from mdwindow.plotting.watermark_panels import plot_watermark_panels
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from mdwindow.interchange import FrameLike
     from mdwindow.result import WindowResult
 
 __all__ = ["WindowResultPlot"]
@@ -39,11 +38,11 @@ class WindowResultPlot:
     def __init__(self, result: WindowResult) -> None:
         self._result = result
 
-    def watermark(self, ticks: pd.DataFrame | None = None, **options: Any) -> Axes:
+    def watermark(self, ticks: FrameLike | None = None, **options: Any) -> Axes:
         """:func:`plot_watermark` of this result."""
         return plot_watermark(self._result, ticks, **options)
 
-    def watermark_panels(self, ticks: pd.DataFrame | None = None, **options: Any) -> Any:
+    def watermark_panels(self, ticks: FrameLike | None = None, **options: Any) -> Any:
         """:func:`plot_watermark_panels` of this result."""
         return plot_watermark_panels(self._result, ticks, **options)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from mdwindow.hashing import DEFAULT_PARTITIONS, partition_balance
+from mdwindow.interchange import FrameLike
 from mdwindow.plotting.captions import SEPARATOR, set_heading
 from mdwindow.plotting.style import PARTITION_COLOR, current_axes, plain_text
 
@@ -18,7 +17,7 @@ __all__ = ["plot_partition_balance"]
 
 @plain_text
 def plot_partition_balance(
-    ticks: pd.DataFrame,
+    ticks: FrameLike,
     *,
     key: str = "symbol",
     partitions: int = DEFAULT_PARTITIONS,
@@ -34,8 +33,8 @@ def plot_partition_balance(
 
     Parameters
     ----------
-    ticks : pandas.DataFrame
-        The rows to count.
+    ticks : pandas, polars or Arrow frame
+        The rows to count (any kind :func:`mdwindow.partition_balance` takes).
     key : str, default "symbol"
         Key column.
     partitions : int, default 8
@@ -60,7 +59,8 @@ def plot_partition_balance(
     >>> [text.get_text() for text in ax.texts if text.get_gid() != "heading"]
     ['1 key', '2 keys']
     """
-    balance = partition_balance(ticks, key, partitions, hash=hash, seed=seed)
+    # pandas whatever the input: the ratio is in the frame's attrs, which polars lacks.
+    balance = partition_balance(ticks, key, partitions, hash=hash, seed=seed, output="pandas")
     ax = current_axes(ax)
     bars = ax.bar(
         balance["partition"].to_numpy(),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.plotting.captions import options_of, parameters_text, set_heading
+from mdwindow.plotting.inputs import pandas_result
 from mdwindow.plotting.rows import key_column_of, rows_per_key, window_grid_of
 from mdwindow.plotting.style import (
     STATUS_COLORS,
@@ -46,7 +47,8 @@ def plot_late_drops(
     Parameters
     ----------
     result : WindowResult
-        The run whose ``late`` frame (dropped rows) to show.
+        The run whose ``late`` frame (dropped rows) to show; its frames may be
+        pandas, polars or Arrow.
     by : {"key", "window", "late_by"}, default "key"
         ``"key"``: a horizontal bar per key, highest first (at most
         ``top``), each labelled with its counts; ``"window"``: a histogram
@@ -96,6 +98,7 @@ def plot_late_drops(
         raise ValueError(f"by: got {by!r}; choose 'key', 'window' or 'late_by'")
     if measure not in ("rate", "count"):
         raise ValueError(f"measure: got {measure!r}; choose 'rate' or 'count'")
+    result = pandas_result(result)
     if key_column is None:
         key_column = key_column_of(result)
     if by == "key" and key_column is None:

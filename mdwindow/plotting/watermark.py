@@ -22,6 +22,7 @@ from mdwindow.plotting.captions import (
     parameters_text,
     set_heading,
 )
+from mdwindow.plotting.inputs import pandas_result, pandas_ticks
 from mdwindow.plotting.rows import ArrivalRows, key_column_of, window_grid_of
 from mdwindow.plotting.style import current_axes, plain_text
 from mdwindow.plotting.timeaxis import clock_text, date_numbers, day_text, nanos
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from mdwindow.core.options import WindowOptions
+    from mdwindow.interchange import FrameLike
     from mdwindow.result import WindowResult
 
 __all__ = ["WatermarkRows", "plot_watermark"]
@@ -40,7 +42,7 @@ __all__ = ["WatermarkRows", "plot_watermark"]
 @plain_text
 def plot_watermark(
     result: WindowResult,
-    ticks: pd.DataFrame | None = None,
+    ticks: FrameLike | None = None,
     *,
     key: Any = None,
     x: str = "arrival",
@@ -77,9 +79,10 @@ def plot_watermark(
     Parameters
     ----------
     result : WindowResult
-        The run to show.
-    ticks : pandas.DataFrame, optional
-        The frame the result was computed from. Without it only what the
+        The run to show; its frames may be pandas, polars or Arrow.
+    ticks : pandas, polars or Arrow frame, optional
+        The frame the result was computed from (of a polars or Arrow frame
+        only the columns drawn are converted). Without it only what the
         result holds can be drawn: the watermark, the dropped ticks (their
         event times are in ``result.late``) and the emissions.
     key : optional
@@ -164,7 +167,7 @@ class WatermarkRows:
     def __init__(
         self,
         result: WindowResult,
-        ticks: pd.DataFrame | None,
+        ticks: FrameLike | None,
         *,
         x: str = "arrival",
         time: str = "ts",
@@ -181,8 +184,10 @@ class WatermarkRows:
                 "x='time' needs the arrival times: pass the ticks and the column, e.g. "
                 "plot_watermark(result, ticks, x='time', arrival_time='recv_ts')"
             )
+        result = pandas_result(result)
         if key_column is None:
             key_column = key_column_of(result)
+        ticks = pandas_ticks(ticks, (time, key_column, arrival_time))
         self.result = result
         self.key_column = key_column
         self.cfg: WindowOptions | None = options_of(result, options)

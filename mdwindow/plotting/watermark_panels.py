@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from mdwindow.plotting.captions import HEADING_COLOR, SEPARATOR, set_heading
 from mdwindow.plotting.style import plain_text
@@ -15,6 +14,7 @@ from mdwindow.plotting.watermark_view import WatermarkArtists, counts_text
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
 
+    from mdwindow.interchange import FrameLike
     from mdwindow.result import WindowResult
 
 __all__ = ["plot_watermark_panels"]
@@ -23,7 +23,7 @@ __all__ = ["plot_watermark_panels"]
 @plain_text
 def plot_watermark_panels(
     result: WindowResult,
-    ticks: pd.DataFrame | None = None,
+    ticks: FrameLike | None = None,
     *,
     keys: Any = None,
     busiest: int = 3,

@@ -30,7 +30,8 @@ def pandas_result(result: WindowResult) -> WindowResult:
     --------
     >>> import pyarrow as pa
     >>> from mdwindow import tumbling_windows
-    >>> table = pa.table({"ts": pa.array([0, 10**9], pa.timestamp("ns", "UTC")), "symbol": "A"})
+    >>> times = pa.array([0, 10**9], pa.timestamp("ns", "UTC"))
+    >>> table = pa.table({"ts": times, "symbol": ["A", "A"]})
     >>> type(pandas_result(tumbling_windows(table, "1s")).pending).__name__
     'DataFrame'
     """

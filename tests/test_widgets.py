@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 from mdwindow import tumbling_windows  # noqa: E402
+from mdwindow.plotting.tuner_figure import zoom  # noqa: E402
 from mdwindow.synth import generate_ticks  # noqa: E402
 from mdwindow.widgets import WatermarkTuner, readable_duration, tune  # noqa: E402
 
@@ -100,7 +101,7 @@ def test_summary_durations_read_as_people_write_them(tuner):
 
 def test_an_engine_error_shows_a_message_not_a_stale_plot(tuner, monkeypatch):
     import mdwindow.core.grid.tuning as tuning
-    import mdwindow.widgets as widgets
+    import mdwindow.widgets.tuner as widgets
 
     def broken(*args, **kwargs):
         raise ValueError("lag: boom")
@@ -244,12 +245,15 @@ def test_drawn_figure_shows_the_engine_result(ticks):
     (histogram,) = [p for p in left.patches if p.get_gid() == "late_by"]
     assert histogram.get_data().values.sum() == len(expected.late)
     # The dropped crosses are the symbol's dropped rows in the zoomed arrival range:
-    # ZOOM_ROWS rows around the densest drops.
+    # ZOOM_ROWS rows holding the most drops (any ZOOM_ROWS consecutive rows hold no more).
     from mdwindow.widgets import ZOOM_ROWS
 
     late = expected.late
-    densest = np.argmax(np.bincount(late["arrival"].to_numpy() // ZOOM_ROWS))
-    begin = min(max(densest * ZOOM_ROWS, 0), len(ticks) - ZOOM_ROWS)
+    arrival = np.sort(late["arrival"].to_numpy())
+    most = (np.searchsorted(arrival, arrival + ZOOM_ROWS) - np.arange(len(arrival))).max()
+    begin, stop = zoom(arrival, len(ticks), ZOOM_ROWS)
+    assert stop - begin == ZOOM_ROWS
+    assert ((arrival >= begin) & (arrival < stop)).sum() == most
     lo, hi = top.get_xlim()
     assert lo < begin and begin + ZOOM_ROWS - 1 < hi
     view = late["arrival"].between(begin, begin + ZOOM_ROWS - 1)
@@ -259,6 +263,36 @@ def test_drawn_figure_shows_the_engine_result(ticks):
         in_view["arrival"].tolist()
     )
     assert len(in_view) > 0
+
+
+def test_zoom_centres_a_burst_that_straddles_a_former_bin_edge():
+    # Fixed bins of the span cut this burst at row 6,000: half of it sat at the view's edge.
+    burst = np.arange(5_700, 6_400, 2)
+    scattered = np.array([100, 1_500, 14_000, 25_000])
+    begin, stop = zoom(np.concatenate([scattered, burst]), 30_000, 3_000)
+    assert stop - begin == 3_000
+    assert begin <= burst[0] and burst[-1] < stop
+    centre = (burst[0] + burst[-1]) / 2
+    assert abs((begin + stop) / 2 - centre) <= 2
+    # At the edges of the rows the view stays inside them.
+    assert zoom(np.array([10, 20]), 30_000, 3_000) == (0, 3_000)
+    assert zoom(np.array([29_990]), 30_000, 3_000) == (27_000, 30_000)
+
+
+def test_the_issue_burst_is_inside_the_zoom_and_centred():
+    # The issue's frame at a tenth of the rows (its burst of drops sat at the view's edge).
+    from mdwindow.widgets import ZOOM_ROWS
+
+    ticks = generate_ticks(100_000, symbols=20, seed=7, duration="12min")
+    tuner = tune(ticks, "5s", lag="1s", arrival_time="recv_ts", symbol="SPY")
+    # Under the global watermark the rows sharing it are all rows, in arrival order.
+    drops = np.sort(tuner.result.late["arrival"].to_numpy())
+    counts = np.searchsorted(drops, drops + ZOOM_ROWS) - np.arange(len(drops))
+    first = int(np.argmax(counts))
+    burst = drops[first : first + counts[first]]
+    lo, hi = tuner.figure.axes[0].get_xlim()
+    assert lo < burst[0] and burst[-1] < hi
+    assert abs((lo + hi) / 2 - (burst[0] + burst[-1]) / 2) < ZOOM_ROWS / 20
 
 
 # -- the grid behind a first visit of a window size or scope, against the engine ----
@@ -702,3 +736,118 @@ def test_updates_draw_the_same_image_without_measuring_tick_labels(ticks, monkey
         tuner_figure, "_tick_label_boxes_skipped", lambda *axes: contextlib.nullcontext()
     )
     assert images() == fast
+
+
+# -- the recommended point, and other libraries' frames ------------------------------
+
+
+def test_the_recommended_point_is_recommend_from_grids(tuner):
+    from mdwindow.recommend import recommend_from_grid
+
+    rec = recommend_from_grid(tuner._grids.grid(tuner._state()), max_drop_rate=1e-3)
+    assert (tuner.recommendation.lag, tuner.recommendation.allowed_lateness) == (
+        rec.lag,
+        rec.allowed_lateness,
+    )
+    assert not tuner.recommend_button.disabled
+    assert f"lag {rec.lag.total_seconds():g}s" in tuner.controls.recommend_html.value
+    # Marked on the trade-off, at its lag and drop rate.
+    marker = tuner._view.recommended_marker
+    assert marker.get_xdata()[0] == rec.lag.total_seconds()
+    assert marker.get_ydata()[0] == pytest.approx(rec.drop_rate * 100)
+    before = tuner.image.value
+    tuner.recommend_button.click()
+    assert (tuner.policy.lag, tuner.policy.allowed_lateness) == (rec.lag, rec.allowed_lateness)
+    assert tuner.summary["drop_rate"] == pytest.approx(rec.drop_rate)
+    assert tuner.summary["drop_rate"] <= 1e-3 and tuner.image.value != before
+
+
+def test_no_point_meets_the_target_disables_the_button(ticks):
+    tuner = WatermarkTuner(ticks, "5s", lags=["0s", "50ms"], lateness=["0s"], scope="global",
+                           max_drop_rate=0.0)  # fmt: skip
+    assert tuner.recommendation is None and tuner.recommend_button.disabled
+    assert "max_drop_rate" in tuner.recommend_button.tooltip
+    assert "none" in tuner.controls.recommend_html.value
+    lag = tuner.policy.lag
+    tuner.jump_to_recommended()
+    assert "no recommended point" in tuner.message and tuner.policy.lag == lag
+    with pytest.raises(ValueError, match="max_drop_rate"):
+        WatermarkTuner(ticks, "5s", max_drop_rate=2.0)
+
+
+@pytest.mark.parametrize("kind", ["polars", "polars_lazy", "arrow", "capsule"])
+def test_polars_and_arrow_frames_tune_like_pandas(ticks, kind):
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(ticks, preserve_index=False)
+    if kind.startswith("polars"):
+        pl = pytest.importorskip("polars")
+        frame = pl.from_arrow(table)
+        frame = frame.lazy() if kind == "polars_lazy" else frame
+    elif kind == "arrow":
+        frame = table
+    else:
+
+        class Capsule:  # only the Arrow PyCapsule stream interface
+            def __arrow_c_stream__(self, requested_schema=None):
+                return table.__arrow_c_stream__(requested_schema)
+
+        frame = Capsule()
+    options = dict(lag="1s", scope="key", arrival_time="recv_ts")
+    mine, theirs = WatermarkTuner(frame, "5s", **options), WatermarkTuner(ticks, "5s", **options)
+    assert mine.message == "" and isinstance(mine.result.windows, pd.DataFrame)
+    assert mine.summary == theirs.summary
+    mine.set(lag="2s", scope="global")
+    theirs.set(lag="2s", scope="global")
+    assert mine.summary == theirs.summary
+
+
+def test_saved_output_explains_itself(tuner):
+    import base64
+
+    bundle = tuner._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "run the cell" in bundle["text/plain"]
+    assert base64.b64decode(bundle["image/png"]) == tuner.image.value
+
+
+def test_controls_are_named_and_laid_out_in_a_grid(tuner):
+    import ipywidgets
+
+    box = tuner.controls.box
+    assert isinstance(box, ipywidgets.GridBox)
+    assert "auto-fill" in box.layout.grid_template_columns
+    named = [tuner.lag_slider, tuner.lateness_slider, tuner.size_menu, tuner.symbol_menu,
+             tuner.scope_toggle]  # fmt: skip
+    widths = {control.style.description_width for control in named}
+    assert len(widths) == 1  # labels line up
+    for control in [*named, tuner.recommend_button]:
+        assert control.description and control.tooltip
+    assert len(tuner.scope_toggle.tooltips) == len(tuner.scope_toggle.options)
+    assert tuner.image.layout.max_width == "100%"
+    # The summary wraps in blocks that never break inside.
+    html = tuner.summary_html.value
+    assert "flex-wrap:wrap" in html and "<table" not in html and "nowrap" in html
+
+
+def test_the_figure_is_drawn_at_twice_its_page_size(tuner):
+    import struct
+
+    from mdwindow.plotting.tuner_figure import CSS_SIZE, PIXEL_RATIO
+
+    size = struct.unpack(">II", tuner.image.value[16:24])
+    assert size == tuple(PIXEL_RATIO * v for v in CSS_SIZE)
+    assert tuner.image.layout.width == f"{CSS_SIZE[0]}px"
+
+
+def test_the_tradeoff_legend_is_outside_the_axes_and_inside_the_figure(tuner):
+    renderer = tuner._view.canvas.get_renderer()
+    legend = tuner._view.tradeoff_legend.get_window_extent(renderer)
+    for axes in (tuner._view.right, tuner._view.right.right_ax):
+        box = axes.get_window_extent(renderer)
+        assert legend.x0 > box.x1
+        label = axes.yaxis.label.get_window_extent(renderer)
+        assert legend.x0 > label.x1 or axes is tuner._view.right
+    figure = tuner.figure.bbox
+    assert figure.x0 <= legend.x0 and legend.x1 <= figure.x1
+    assert figure.y0 <= legend.y0 and legend.y1 <= figure.y1

@@ -35,20 +35,54 @@ if TYPE_CHECKING:
 
     from mdwindow.core.grid import Judged, ScopeRows
 
-__all__ = ["TunerFigure", "zoom"]
+__all__ = ["CSS_SIZE", "PIXEL_RATIO", "TunerFigure", "zoom"]
+
+#: The figure's size on the page, CSS pixels: with the controls and the summary
+#: above it, the tuner stays within a laptop screen's height (about 750 px).
+CSS_SIZE = (880, 560)
+#: Bitmap pixels per CSS pixel: sharp on high-density (2x) screens, and still
+#: sharp when a narrow output area shows the figure smaller.
+PIXEL_RATIO = 2
 
 
 def zoom(dropped_rows: np.ndarray, rows: int, span: int) -> tuple[int, int]:
-    """``span`` arrival positions around the densest drops (or the middle); all when fewer."""
+    """``span`` arrival positions centred on the densest drops (or the middle); all
+    when fewer.
+
+    The densest drops are the most that any ``span`` consecutive positions
+    hold; the view is centred between the first and the last of them, so a
+    burst of drops is shown whole, wherever it lies.
+
+    Examples
+    --------
+    >>> zoom(np.array([2_950, 3_000, 3_050, 9_000]), 10_000, 1_000)
+    (2500, 3500)
+    >>> zoom(np.array([], dtype=np.int64), 10_000, 1_000), zoom(np.array([5]), 800, 1_000)
+    ((4500, 5500), (0, 800))
+    """
     if rows <= span:
         return 0, rows
     if len(dropped_rows):
-        counts = np.bincount(dropped_rows // span)
-        center = int(np.argmax(counts)) * span + span // 2
+        drops = np.sort(np.asarray(dropped_rows, dtype=np.int64))
+        # For each drop, how many drops lie in the span that it opens.
+        ends = np.searchsorted(drops, drops + span, side="left")
+        first = int(np.argmax(ends - np.arange(len(drops))))
+        last = int(ends[first]) - 1
+        center = (int(drops[first]) + int(drops[last]) + 1) // 2
     else:
         center = rows // 2
     start = min(max(center - span // 2, 0), rows - span)
     return start, start + span
+
+
+#: Where the axes are, figure fractions ([left, bottom, width, height]); the
+#: watermark panel keeps the right part of its box for its legend.
+TOP_AXES = (0.105, 0.6, 0.87, 0.29)
+LEFT_AXES = (0.1, 0.085, 0.25, 0.33)
+RIGHT_AXES = (0.44, 0.085, 0.29, 0.33)
+TRADEOFF_TOP = RIGHT_AXES[1] + RIGHT_AXES[3]
+#: The trade-off legend's left edge, right of the latency axis and its label.
+LEGEND_X = 0.835
 
 
 @contextmanager
@@ -84,10 +118,15 @@ def _tick_label_boxes_skipped(*axes: Any) -> Iterator[None]:
 class TunerFigure:
     """Draws tuner states on a held :class:`~matplotlib.figure.Figure` and returns PNG bytes."""
 
+    #: CSS pixels per inch of the figure: a 10 pt font is 12 CSS pixels tall.
+    CSS_PER_INCH = 88
+
     def __init__(self, figure: Figure, *, dpi: float = 72) -> None:
         self.figure = figure
         self.dpi = dpi
         figure.set_dpi(dpi)
+        # Pixel distances written for 72 dpi, at this one.
+        self._px = dpi / 72
         self.canvas = text_caching_canvas(figure)
         self._static: Any = None  # pixels of what never changes (labels, legends)
         self._legend_pixels: Any = None  # the trade-off legend's pixels
@@ -127,15 +166,31 @@ class TunerFigure:
         for text in right.texts:
             if text.get_gid() == "heading":
                 text.set_visible(False)
-        right.set_title(right.get_title(), y=1.01, pad=6)
-        right.xaxis.set_label_coords(0.5, -0.11)
-        right.yaxis.set_label_coords(-0.09, 0.5)
-        twin.yaxis.set_label_coords(1.11, 0.5)
-        legend = right.get_legend()
-        # "best" is found once, with the first grid; the legend then stays there.
-        self.canvas.draw()
-        box = legend.get_window_extent(self.canvas.get_renderer())
-        legend.set_loc(tuple(right.transAxes.inverted().transform((box.x0, box.y0))))
+        right.set_title(right.get_title(), y=1.01, pad=6, fontsize="medium")
+        right.xaxis.set_label_coords(0.5, -0.13)
+        right.yaxis.set_label_coords(-0.15, 0.5)
+        twin.yaxis.set_label_coords(1.2, 0.5)
+        # The legend goes outside the axes, right of the latency axis' label: no
+        # grid's curves can then run under it. It names the two markers too.
+        old = right.get_legend()
+        handles = [*old.legend_handles, self.recommended_marker, self.marker]
+        # "lateness 1s" -> "1s" under the title "lateness"; "median latency (right)"
+        # -> "latency (right)": narrow enough to fit beside the axes.
+        labels = [
+            t.get_text().removeprefix("lateness ").replace("median latency", "latency")
+            for t in old.get_texts()
+        ]
+        labels = [*labels, "recommended", "current"]
+        old.remove()
+        legend = right.legend(
+            handles, labels, loc="upper left", bbox_to_anchor=(LEGEND_X, TRADEOFF_TOP),
+            bbox_transform=self.figure.transFigure, fontsize="x-small", borderaxespad=0,
+            framealpha=1, handlelength=2.2, labelspacing=0.3, title="lateness",
+            title_fontsize="x-small", alignment="left", markerscale=0.7,
+        )  # fmt: skip
+        # Its clock in a second line: one line would be taller than the axes.
+        label = twin.get_ylabel()
+        twin.set_ylabel(label.replace(" (s, ", " (s)\n").replace(" clock)", " clock"))
         self.tradeoff_legend = legend
         self.static_texts += [
             right.title, right.xaxis.label, right.yaxis.label, twin.yaxis.label, legend,
@@ -166,10 +221,11 @@ class TunerFigure:
 
         fig = self.figure
         self.clear()
-        fig.subplots_adjust(left=0.1, right=0.92, top=0.93, bottom=0.08, hspace=0.35)
-        self.top = fig.add_subplot(2, 1, 1)
-        self.left = fig.add_subplot(2, 2, 3)
-        self.right = fig.add_subplot(2, 2, 4)
+        # Places fixed by hand (figure fractions): the texts around the axes are at
+        # fixed places too, and drawn once.
+        self.top = fig.add_axes(TOP_AXES)
+        self.left = fig.add_axes(LEFT_AXES)
+        self.right = fig.add_axes(RIGHT_AXES)
         self.watermark = WatermarkPanel(self.top)
         self.late_by = LateByPanel(self.left)
         top, left = self.top, self.left
@@ -183,6 +239,11 @@ class TunerFigure:
             label="current", zorder=5,
         )  # fmt: skip
         self.marker.set_figure(fig)
+        self.recommended_marker = Line2D(
+            [], [], marker="D", markersize=11, markerfacecolor="none", markeredgecolor="black",
+            markeredgewidth=1.6, linestyle="none", label="recommended", zorder=4,
+        )  # fmt: skip
+        self.recommended_marker.set_figure(fig)
 
     def _draw_static(self) -> None:
         """Keep the pixels of the static parts alone, and of the trade-off legend."""
@@ -208,7 +269,7 @@ class TunerFigure:
         width, _ = self.canvas.get_width_height()
         left = self.left.get_window_extent(renderer)
         right = self.right.get_window_extent(renderer)
-        self._region = Bbox([[left.x1 + 14, 0], [width, right.y1 + 2]])
+        self._region = Bbox([[left.x1 + 14 * self._px, 0], [width, right.y1 + 2 * self._px]])
 
     # -- one state -----------------------------------------------------------
 
@@ -241,9 +302,16 @@ class TunerFigure:
             self.top.draw(renderer)
             self.left.draw(renderer)
 
-    def finish(self, name: Any, grid: pd.DataFrame, current: tuple[float, float]) -> bytes:
+    def finish(
+        self,
+        name: Any,
+        grid: pd.DataFrame,
+        current: tuple[float, float],
+        recommended: tuple[float, float] | None = None,
+    ) -> bytes:
         """Draw the trade-off of the sweep ``grid`` (once per ``name``; its pixels are
-        kept) and the current point on it; returns the figure as PNG."""
+        kept), the recommended point (when there is one) and the current point on
+        it; returns the figure as PNG."""
         canvas = self.canvas
         renderer = canvas.get_renderer()
         if name not in self._tradeoffs:
@@ -257,7 +325,12 @@ class TunerFigure:
                 canvas.copy_from_bbox(self._region),
                 self.right.transData.frozen(),
             )
-        self.marker.set_transform(self._tradeoffs[name][1])
+        transform = self._tradeoffs[name][1]
+        if recommended is not None:
+            self.recommended_marker.set_transform(transform)
+            self.recommended_marker.set_data([recommended[0]], [recommended[1]])
+            self.recommended_marker.draw(renderer)
+        self.marker.set_transform(transform)
         self.marker.set_data([current[0]], [current[1]])
         self.marker.draw(renderer)
         return self._png()

@@ -58,8 +58,8 @@ class WatermarkPanel:
         top.set_xlabel("arrival position among the rows sharing this watermark")
         # Labels at fixed places (room for six-digit tick labels), so that they can be
         # drawn once into the background with the legend.
-        top.xaxis.set_label_coords(0.5, -0.09)
-        top.yaxis.set_label_coords(-0.1, 0.5)
+        top.xaxis.set_label_coords(0.5, -0.15)
+        top.yaxis.set_label_coords(-0.115, 0.5)
         self.heading = set_heading(top, "", ["", ""], fontsize="small", y=1.0)
 
     def set_data(
@@ -140,8 +140,8 @@ class LateByPanel:
         self.heading = set_heading(
             left, "How late the dropped ticks were", [LATE_BY_DEFINITION], y=1.0
         )
-        left.xaxis.set_label_coords(0.5, -0.11)
-        left.yaxis.set_label_coords(-0.17, 0.5)
+        left.xaxis.set_label_coords(0.5, -0.13)
+        left.yaxis.set_label_coords(-0.2, 0.5)
 
     def set_data(self, judged: Judged) -> None:
         """Give the histogram the ``late_by`` of the dropped rows, in seconds."""

@@ -1,6 +1,4 @@
-"""Tuning lag and allowed lateness in a notebook: ``WatermarkTuner`` and ``tune``.
-
-Needs ipywidgets 8 (``pip install "mdwindow[notebook]"``).
+"""The tuner: ``WatermarkTuner`` and ``tune``.
 
 The widget front door onto the grid pass of :mod:`mdwindow.core.grid`. An
 update must feel instant on a million ticks, so a control move never reruns
@@ -10,13 +8,16 @@ rows (:class:`~mdwindow.core.grid.TunerGrids`; they equal
 :func:`mdwindow.sweep.sweep`, and so ``tumbling_windows``); the watermark plot
 needs only the rows sharing the picked symbol's watermark, sliced from that
 pass and judged again on a slider move (:func:`~mdwindow.core.grid.judge_rows`).
+The recommended point of each grid is :func:`~mdwindow.recommend.recommend_from_grid`'s.
 The figure (:mod:`mdwindow.plotting.tuner_figure`) is a held matplotlib
-``Figure`` rendered to PNG into an ``ipywidgets.Image``: no interactive
-backend needed, and tests can inspect it.
+``Figure`` rendered to PNG into an ``ipywidgets.Image``, at twice the pixels
+of its size on the page, so that it is crisp on high-density screens: no
+interactive backend needed, and tests can inspect it.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 from typing import Any
 
@@ -26,13 +27,18 @@ import pandas as pd
 from mdwindow.core.grid import TunerGrids, judge_rows, load_compiled
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
 from mdwindow.core.rules import DROPPED
+from mdwindow.interchange import FrameLike, option_columns, read_frame
 from mdwindow.plotting import duration_text
 from mdwindow.plotting.style import plain_text
-from mdwindow.plotting.tuner_figure import TunerFigure, zoom
+from mdwindow.plotting.tuner_figure import CSS_SIZE, PIXEL_RATIO, TunerFigure, zoom
+from mdwindow.recommend import Recommendation, recommend_from_grid
+from mdwindow.recommend.choice import TargetNotMet, check_target
 from mdwindow.result import WindowResult
+from mdwindow.widgets.controls import TunerControls, duration_options, import_ipywidgets
+from mdwindow.widgets.summary import recommendation_html, summary_html
 from mdwindow.windows import tumbling_windows
 
-__all__ = ["WatermarkTuner", "tune"]
+__all__ = ["MAX_POINTS", "ZOOM_ROWS", "WatermarkTuner", "tune"]
 
 DEFAULT_LAGS = ("0s", "50ms", "100ms", "250ms", "500ms", "1s", "1500ms", "2s", "3s", "5s")
 DEFAULT_LATENESS = ("0s", "100ms", "250ms", "500ms", "1s", "2s", "5s")
@@ -44,21 +50,8 @@ NOT_TUNED = ("agg", "emit", "price", "size")
 #: Rows of the picked symbol's watermark plot: a zoom keeps a redraw fast and legible.
 ZOOM_ROWS = 3_000
 MAX_POINTS = 3_000
-
-
-def _ipywidgets():
-    try:
-        import ipywidgets
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'mdwindow.widgets needs ipywidgets 8: pip install "mdwindow[notebook]"'
-        ) from None
-    return ipywidgets
-
-
-def _options(values: Any) -> list[tuple[str, pd.Timedelta]]:
-    deltas = sorted({pd.Timedelta(v) for v in values})
-    return [(duration_text(d), d) for d in deltas]
+#: The saved output of a tuner cell, for a reader of the notebook before it runs.
+NOT_RUNNING = "run the cell to move the controls; the picture is of the saved settings"
 
 
 class WatermarkTuner:
@@ -66,14 +59,22 @@ class WatermarkTuner:
 
     Parameters
     ----------
-    ticks : pandas.DataFrame
-        The ticks to tune on (rows in arrival order, or give ``arrival_time``).
+    ticks : pandas, polars or Arrow frame
+        The ticks to tune on (rows in arrival order, or give ``arrival_time``):
+        a pandas or polars DataFrame, a polars LazyFrame (collected), a
+        pyarrow Table or RecordBatch, or an object with ``__arrow_c_stream__``.
+        Read into pandas once, when the tuner is made; :attr:`result` is pandas.
     spec : TumblingWindowSpec or duration
         The starting window size (and offset); the size can be changed in the widget.
     lags, lateness, sizes : sequences of durations, optional
         The values the sliders and the size menu offer.
     symbol : optional
         The key whose watermark is plotted first (default: the busiest).
+    max_drop_rate : float, default 1e-3
+        The target of the recommended point (as in :func:`mdwindow.recommend`):
+        the (lag, lateness) of the sliders with the smallest median latency
+        that drops at most this share of the valid rows. It is marked on the
+        trade-off plot; the button "jump to recommended" moves the sliders there.
     **options
         The options of :func:`mdwindow.tumbling_windows` (but ``agg``,
         ``emit``, ``price`` and ``size``), with its defaults: ``lag`` and
@@ -93,6 +94,9 @@ class WatermarkTuner:
     summary : dict
         Counts of the whole frame under the current settings (as
         ``WindowResult.summary()``), plus median and p99 emission latency.
+    recommendation : Recommendation or None
+        The recommended point of the current window size and scope (None when
+        no point of the sliders meets ``max_drop_rate``).
     result : WindowResult
         The full result of the current settings, computed when first read.
     figure : matplotlib.figure.Figure
@@ -110,18 +114,22 @@ class WatermarkTuner:
     >>> tuner.set(allowed_lateness="500ms")
     >>> tuner.summary["rows"]
     3000
+    >>> tuner.jump_to_recommended()
+    >>> tuner.policy.lag == tuner.recommendation.lag
+    True
     """
 
     @plain_text
     def __init__(
         self,
-        ticks: pd.DataFrame,
+        ticks: FrameLike,
         spec: TumblingWindowSpec | Any,
         *,
         lags: Any = DEFAULT_LAGS,
         lateness: Any = DEFAULT_LATENESS,
         sizes: Any = DEFAULT_SIZES,
         symbol: Any = None,
+        max_drop_rate: float = 1e-3,
         **options: Any,
     ) -> None:
         refused = sorted(set(options) & set(NOT_TUNED))
@@ -133,70 +141,99 @@ class WatermarkTuner:
         cfg = WindowOptions.build(spec, **options)
         if cfg.key is None:
             raise ValueError("key: the tuner plots one key's watermark; name the key column")
-        widgets = _ipywidgets()
+        widgets = import_ipywidgets()
         from matplotlib.figure import Figure
 
+        # Other libraries' frames are read into pandas once, here: every update reads it.
+        ticks, _ = read_frame(ticks, columns=option_columns(cfg))
         self._ticks = ticks
         self._cfg = cfg
         self._idle_timeout = cfg.policy.idle_timeout
         self._holding = False
         self._result: WindowResult | None = None
+        # Checked as recommend() checks it, before any work.
+        self.max_drop_rate = check_target(max_drop_rate, "latency")
+        self._recommendations: dict[Any, tuple[Recommendation | None, str]] = {}
         counts = ticks[cfg.key].value_counts()
         if counts.empty:
             raise ValueError(f"ticks: column {cfg.key!r} has no keys to tune on")
 
-        lag_options = _options(lags)
-        lateness_options = _options(lateness)
-        size_options = _options([*sizes, cfg.spec.size])
+        lag_options = duration_options(lags)
+        lateness_options = duration_options(lateness)
         self._grids = TunerGrids(
             ticks,
             cfg,
             [v.value for _, v in lag_options],
             [v.value for _, v in lateness_options],
         )
-        self.lag_slider = widgets.SelectionSlider(
-            options=lag_options, value=_nearest(lag_options, cfg.policy.lag),
-            description="lag", continuous_update=False,
-        )  # fmt: skip
-        self.lateness_slider = widgets.SelectionSlider(
-            options=lateness_options,
-            value=_nearest(lateness_options, cfg.policy.allowed_lateness),
-            description="lateness",
-            continuous_update=False,
-        )
-        self.size_menu = widgets.Dropdown(
-            options=size_options, value=cfg.spec.size, description="window"
-        )
         # Scope "partition" needs partitions: offered only when they were given.
         scopes = [scope for scope in SCOPES if scope != "partition" or cfg.partitions]
-        self.scope_toggle = widgets.ToggleButtons(
-            options=scopes, value=cfg.scope, description="scope"
-        )
-        self.symbol_menu = widgets.Dropdown(
-            options=[str(k) for k in counts.index],
-            value=str(symbol) if symbol is not None else str(counts.index[0]),
-            description="symbol",
+        self.controls = TunerControls(
+            lags=lag_options,
+            lag=cfg.policy.lag,
+            latenesses=lateness_options,
+            lateness=cfg.policy.allowed_lateness,
+            sizes=duration_options([*sizes, cfg.spec.size]),
+            size=cfg.spec.size,
+            scopes=scopes,
+            scope=cfg.scope,
+            symbols=[str(k) for k in counts.index],
+            symbol=str(symbol) if symbol is not None else str(counts.index[0]),
         )
         self._symbols = {str(k): k for k in counts.index}
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
-        self.summary_html = widgets.HTML()
+        width, height = CSS_SIZE
+        # At its size on the page (never stretched past it; narrower in a narrow
+        # output area), from a bitmap of PIXEL_RATIO times its pixels.
+        self.image = widgets.Image(
+            format="png",
+            layout=widgets.Layout(width=f"{width}px", max_width="100%", height="auto"),
+        )
+        self.image.tooltip = (
+            "the picked symbol's watermark, how late the dropped ticks were, and the lag trade-off"
+        )
+        self.summary_html = widgets.HTML(layout=widgets.Layout(margin="4px 0"))
         self.message_html = widgets.HTML()
-        self.figure = Figure(figsize=(12, 8))
-        self._view = TunerFigure(self.figure, dpi=72)
+        self.figure = Figure(figsize=(width / TunerFigure.CSS_PER_INCH,
+                                      height / TunerFigure.CSS_PER_INCH))  # fmt: skip
+        self._view = TunerFigure(self.figure, dpi=TunerFigure.CSS_PER_INCH * PIXEL_RATIO)
         self.message = ""
         self.summary: dict[str, Any] = {}
-        controls = widgets.VBox(
-            [
-                widgets.HBox([self.lag_slider, self.lateness_slider]),
-                widgets.HBox([self.size_menu, self.symbol_menu]),
-                self.scope_toggle,
-            ]
+        self.recommendation: Recommendation | None = None
+        self.widget = widgets.VBox(
+            [self.controls.box, self.message_html, self.summary_html, self.image],
+            layout=widgets.Layout(width="100%"),
         )
-        self.widget = widgets.VBox([controls, self.message_html, self.summary_html, self.image])
         for control in self._controls().values():
             control.observe(self._on_change, names="value")
+        self.controls.recommend_button.on_click(lambda _: self.jump_to_recommended())
         load_compiled()
         self.update()
+
+    # -- the controls, by name ---------------------------------------------------
+
+    @property
+    def lag_slider(self) -> Any:
+        return self.controls.lag_slider
+
+    @property
+    def lateness_slider(self) -> Any:
+        return self.controls.lateness_slider
+
+    @property
+    def size_menu(self) -> Any:
+        return self.controls.size_menu
+
+    @property
+    def scope_toggle(self) -> Any:
+        return self.controls.scope_toggle
+
+    @property
+    def symbol_menu(self) -> Any:
+        return self.controls.symbol_menu
+
+    @property
+    def recommend_button(self) -> Any:
+        return self.controls.recommend_button
 
     # -- what the controls say -----------------------------------------------
 
@@ -283,13 +320,45 @@ class WatermarkTuner:
 
     def _controls(self) -> dict[str, Any]:
         """The controls, by the names :meth:`set` takes."""
-        return {
-            "lag": self.lag_slider,
-            "allowed_lateness": self.lateness_slider,
-            "size": self.size_menu,
-            "scope": self.scope_toggle,
-            "symbol": self.symbol_menu,
-        }
+        return self.controls.by_name()
+
+    def jump_to_recommended(self) -> None:
+        """Move lag and lateness to the recommended point (one update); a message
+        when there is none."""
+        if self.recommendation is None:
+            _, problem = self._recommend(self._state())
+            self._show_problem(f"no recommended point: {problem}")
+            return
+        rec = self.recommendation
+        self.set(lag=rec.lag, allowed_lateness=rec.allowed_lateness)
+
+    def _recommend(self, cfg: WindowOptions) -> tuple[Recommendation | None, str]:
+        """The recommended point of the grid of ``cfg``'s window size and scope, or why
+        there is none (kept per grid)."""
+        key = (cfg.spec.size_ns, cfg.scope, cfg.idle_arg)
+        if key not in self._recommendations:
+            try:
+                found = (
+                    recommend_from_grid(self._grids.grid(cfg), max_drop_rate=self.max_drop_rate),
+                    "",
+                )
+            except TargetNotMet as exc:
+                found = None, str(exc)
+            self._recommendations[key] = found
+        return self._recommendations[key]
+
+    def _show_recommendation(self, rec: Recommendation | None, problem: str) -> None:
+        button = self.controls.recommend_button
+        self.recommendation = rec
+        button.disabled = rec is None
+        if rec is None:
+            button.tooltip = f"no point of the sliders meets the target: {problem}"
+        else:
+            button.tooltip = (
+                f"move the sliders to lag {duration_text(rec.lag)}, "
+                f"lateness {duration_text(rec.allowed_lateness)}"
+            )
+        self.controls.recommend_html.value = recommendation_html(rec, self.max_drop_rate, problem)
 
     # -- updating ------------------------------------------------------------
 
@@ -313,12 +382,16 @@ class WatermarkTuner:
                 )
             if not self._view.laid_out:
                 self._view.lay_out(grid)
+            rec, problem = self._recommend(cfg)
             judged = judge_rows(rows, cfg.policy.lag_ns, cfg.policy.lateness_ns)
             self._draw_rows(cfg, rows, judged)
             self.image.value = self._view.finish(
                 (cfg.spec.size, cfg.scope),
                 grid,
                 current=(cfg.policy.lag.total_seconds(), point["drop_rate"] * 100),
+                recommended=None
+                if rec is None
+                else (rec.lag.total_seconds(), rec.drop_rate * 100),
             )
         except (ValueError, TypeError, KeyError) as exc:
             self._show_problem(f"{type(exc).__name__}: {exc}")
@@ -327,7 +400,8 @@ class WatermarkTuner:
         self.message_html.value = ""
         self.image.layout.opacity = "1"
         self.summary = point
-        self.summary_html.value = _summary_html(point)
+        self.summary_html.value = summary_html(point)
+        self._show_recommendation(rec, problem)
 
     def _draw_rows(self, cfg: WindowOptions, rows: Any, judged: Any) -> None:
         spec, policy = cfg.spec, cfg.policy
@@ -369,10 +443,13 @@ class WatermarkTuner:
     # -- display -------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        # The widget view for the notebook, and our short repr as its text.
-        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
-        bundle = dict(bundle)
-        bundle["text/plain"] = repr(self)
+        # The widget view for a running notebook; for a saved one read before it runs
+        # (or where widgets do not render), the picture of the settings it was saved
+        # with and what to do to move them.
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = f"{self!r}\n({NOT_RUNNING})"
+        if self.image.value and not self.message:
+            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         return bundle
 
     def __repr__(self) -> str:
@@ -387,46 +464,7 @@ class WatermarkTuner:
         )
 
 
-def _nearest(options: list[tuple[str, pd.Timedelta]], value: Any) -> pd.Timedelta:
-    target = pd.Timedelta(value)
-    return min((v for _, v in options), key=lambda v: abs(v - target))
-
-
-def _summary_html(point: dict[str, Any]) -> str:
-    def fmt(name: str, value: Any) -> str:
-        if name == "drop_rate":
-            return f"{value:.3%}" if value == value else "n/a"
-        if isinstance(value, pd.Timedelta):
-            return "n/a" if value is pd.NaT else readable_duration(value)
-        if isinstance(value, (int, np.integer)):
-            return f"{value:,}"
-        return html.escape(str(value))
-
-    cells = "".join(
-        f"<td style='padding:0 8px'><b>{html.escape(k.replace('_', ' '))}</b><br>{fmt(k, v)}</td>"
-        for k, v in point.items()
-    )
-    return f"<table><tr>{cells}</tr></table>"
-
-
-def readable_duration(value: Any) -> str:
-    """A measured duration to three significant digits: ``"3.24 s"``, ``"250 ms"``.
-
-    Examples
-    --------
-    >>> [readable_duration(v) for v in ("3236256348ns", "250ms", "0s", "95s", "4ms 1us")]
-    ['3.24 s', '250 ms', '0 s', '1.58 min', '4 ms']
-    """
-    nanos = abs(int(pd.Timedelta(value).value))
-    sign = "-" if pd.Timedelta(value).value < 0 else ""
-    for unit, size in (("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9),
-                       ("ms", 10**6), ("us", 10**3)):  # fmt: skip
-        if nanos >= size:
-            return f"{sign}{nanos / size:.3g} {unit}"
-    return f"{sign}{nanos} ns" if nanos else "0 s"
-
-
-def tune(ticks: pd.DataFrame, spec: TumblingWindowSpec | Any, **options: Any) -> WatermarkTuner:
+def tune(ticks: FrameLike, spec: TumblingWindowSpec | Any, **options: Any) -> WatermarkTuner:
     """Build a :class:`WatermarkTuner` (display it by leaving it last in a cell).
 
     Takes the keywords of :class:`WatermarkTuner`, options with the defaults

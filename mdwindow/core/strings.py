@@ -65,8 +65,13 @@ def _hash(data, lo, hi):  # pragma: no cover - compiled
 
 @nrt_free_inline
 def _slot(h, mask):  # pragma: no cover - compiled
-    """Table slot of hash ``h``: the product's high bits mixed into its low ones."""
-    return (h ^ (h >> 29)) & mask
+    """Table slot of hash ``h``: every bit of it mixed into the low ones.
+
+    The short-key hash is a product, whose low bits depend only on the first
+    bytes: tickers that differ in a late byte ("SYM491", "SYM492") would share
+    their low bits and pile up in one run of the table.
+    """
+    return np.int64(_mix(np.uint64(h))) & mask
 
 
 @nrt_free

@@ -5,6 +5,12 @@ Usage::
     python notebooks/make_notebooks.py [NAME ...]   # then execute, e.g.
     jupyter nbconvert --to notebook --execute --inplace notebooks/04_incremental_replay.ipynb
 
+A notebook with widgets (02) is executed without storing their state, which
+JupyterLab ignores anyway (the tuner's saved output carries a picture instead)::
+
+    jupyter nbconvert --to notebook --execute --inplace \
+        --ExecutePreprocessor.store_widget_state=False notebooks/02_tuning_lag_and_lateness.ipynb
+
 Keeping the cells here makes the stories easy to review and edit as text.
 """
 
@@ -287,8 +293,12 @@ plt.show()""",
 
 Sliders for lag and lateness, a window size menu, a scope toggle and a symbol
 picker. Each move redraws the picked symbol's watermark, the late drops and the
-trade-off with the current point marked. What you settle on is kept:
-`tuner.policy` and `tuner.result` carry it back into the notebook.""",
+trade-off with the current point marked (red star). The black diamond is the
+recommended point: of the sliders' settings, the one with the smallest median
+latency that drops at most `max_drop_rate` (0.1% by default) of the ticks, as
+`mw.recommend` picks it; **jump to recommended** moves the sliders there. What
+you settle on is kept: `tuner.policy` and `tuner.result` carry it back into the
+notebook. (Run the notebook to use the tuner: the saved output is a picture.)""",
         ),
         (
             "code",
@@ -303,6 +313,13 @@ tuner""",
 tuner.set(lag="2s", allowed_lateness="1s")
 print(tuner.policy)
 print({k: tuner.summary[k] for k in ("dropped", "late", "windows", "pending")})""",
+        ),
+        (
+            "code",
+            """# NBVAL_CHECK_OUTPUT
+rec = tuner.recommendation
+print(f"recommended: lag {rec.lag.total_seconds():g}s, "
+      f"lateness {rec.allowed_lateness.total_seconds():g}s, drop rate {rec.drop_rate:.3%}")""",
         ),
     ],
 )

@@ -250,10 +250,13 @@ def test_drawn_figure_shows_the_engine_result(ticks):
 
     late = expected.late
     arrival = np.sort(late["arrival"].to_numpy())
-    most = (np.searchsorted(arrival, arrival + ZOOM_ROWS) - np.arange(len(arrival))).max()
+    counts = np.searchsorted(arrival, arrival + ZOOM_ROWS) - np.arange(len(arrival))
+    densest = arrival[counts.argmax() : counts.argmax() + counts.max()]
     begin, stop = zoom(arrival, len(ticks), ZOOM_ROWS)
     assert stop - begin == ZOOM_ROWS
-    assert ((arrival >= begin) & (arrival < stop)).sum() == most
+    assert (
+        begin in (0, len(ticks) - ZOOM_ROWS) or abs((begin + stop) / 2 - np.median(densest)) <= 1
+    )
     lo, hi = top.get_xlim()
     assert lo < begin and begin + ZOOM_ROWS - 1 < hi
     view = late["arrival"].between(begin, begin + ZOOM_ROWS - 1)
@@ -274,6 +277,10 @@ def test_zoom_centres_a_burst_that_straddles_a_former_bin_edge():
     assert begin <= burst[0] and burst[-1] < stop
     centre = (burst[0] + burst[-1]) / 2
     assert abs((begin + stop) / 2 - centre) <= 2
+    # A few drops scattered beside a burst do not pull it to the view's edge.
+    beside = np.arange(6_500, 8_600, 300)
+    begin, stop = zoom(np.concatenate([burst, beside]), 30_000, 3_000)
+    assert begin + 600 < burst[0] and burst[-1] < stop - 600
     # At the edges of the rows the view stays inside them.
     assert zoom(np.array([10, 20]), 30_000, 3_000) == (0, 3_000)
     assert zoom(np.array([29_990]), 30_000, 3_000) == (27_000, 30_000)
@@ -287,12 +294,14 @@ def test_the_issue_burst_is_inside_the_zoom_and_centred():
     tuner = tune(ticks, "5s", lag="1s", arrival_time="recv_ts", symbol="SPY")
     # Under the global watermark the rows sharing it are all rows, in arrival order.
     drops = np.sort(tuner.result.late["arrival"].to_numpy())
-    counts = np.searchsorted(drops, drops + ZOOM_ROWS) - np.arange(len(drops))
-    first = int(np.argmax(counts))
-    burst = drops[first : first + counts[first]]
     lo, hi = tuner.figure.axes[0].get_xlim()
-    assert lo < burst[0] and burst[-1] < hi
-    assert abs((lo + hi) / 2 - (burst[0] + burst[-1]) / 2) < ZOOM_ROWS / 20
+    counts = np.searchsorted(drops, drops + ZOOM_ROWS) - np.arange(len(drops))
+    densest = drops[counts.argmax() : counts.argmax() + counts.max()]
+    # Centred on the densest drops; the burst around their middle is in view, whole.
+    centre = np.median(densest)
+    assert abs((lo + hi) / 2 - centre) < ZOOM_ROWS / 20
+    burst = densest[abs(densest - centre) < ZOOM_ROWS / 4]
+    assert len(burst) > len(densest) / 2 and lo < burst.min() and burst.max() < hi
 
 
 # -- the grid behind a first visit of a window size or scope, against the engine ----
@@ -808,7 +817,25 @@ def test_saved_output_explains_itself(tuner):
     bundle = tuner._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "run the cell" in bundle["text/plain"]
-    assert base64.b64decode(bundle["image/png"]) == tuner.image.value
+    picture = base64.b64decode(bundle["image/png"])
+    assert picture.startswith(b"\x89PNG") and len(picture) < len(tuner.image.value) / 2
+
+
+def test_notebook_02_stores_no_widget_state_and_its_tuner_output_reads_without_a_kernel():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks"
+    notebook = json.loads((path / "02_tuning_lag_and_lateness.ipynb").read_text("utf-8"))
+    assert "widgets" not in notebook["metadata"]
+    (output,) = [
+        o
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code" and "tuner = tune(" in "".join(cell["source"])
+        for o in cell["outputs"]
+    ]
+    assert "image/png" in output["data"]
+    assert "run the cell" in "".join(output["data"]["text/plain"])
 
 
 def test_controls_are_named_and_laid_out_in_a_grid(tuner):

@@ -50,8 +50,9 @@ def zoom(dropped_rows: np.ndarray, rows: int, span: int) -> tuple[int, int]:
     when fewer.
 
     The densest drops are the most that any ``span`` consecutive positions
-    hold; the view is centred between the first and the last of them, so a
-    burst of drops is shown whole, wherever it lies.
+    hold; the view is centred on their median, so a burst of drops is shown
+    whole and in the middle wherever it lies (a few scattered drops beside
+    it do not pull it to the edge).
 
     Examples
     --------
@@ -67,8 +68,7 @@ def zoom(dropped_rows: np.ndarray, rows: int, span: int) -> tuple[int, int]:
         # For each drop, how many drops lie in the span that it opens.
         ends = np.searchsorted(drops, drops + span, side="left")
         first = int(np.argmax(ends - np.arange(len(drops))))
-        last = int(ends[first]) - 1
-        center = (int(drops[first]) + int(drops[last]) + 1) // 2
+        center = int(np.median(drops[first : ends[first]]))
     else:
         center = rows // 2
     start = min(max(center - span // 2, 0), rows - span)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -17,10 +18,13 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pytest  # noqa: E402
 
-from mdwindow import tumbling_windows  # noqa: E402
-from mdwindow.plotting import STATUS_COLORS  # noqa: E402
+from mdwindow import recommend, sweep, tumbling_windows  # noqa: E402
+from mdwindow.plotting import STATUS_COLORS, duration_text  # noqa: E402
+from mdwindow.recommend.choice import percent_text  # noqa: E402
+from mdwindow.recommend.result import latency_text  # noqa: E402
 from mdwindow.report import render_report, write_report  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -119,6 +123,7 @@ def test_one_self_contained_file_with_every_section(report):
     assert page.headings == [
         "Parameters",
         "Summary",
+        "Recommended lag and lateness",
         "Watermark",
         "Late drops",
         "Partition balance",
@@ -178,9 +183,9 @@ def test_report_without_a_key():
     page = parse(render_report(ticks, "2s", key=None, lag="1s"))
     assert "Partition balance" not in page.headings
     assert dict(page.tables["parameters"])["key column"] == "- (one stream)"
-    # Watermark, how late, drops over time, trade-off; too few rows for a zoom, no key to
-    # rate drops by.
-    assert len(page.images) == 4
+    # Recommendation, watermark, how late, drops over time, trade-off; too few rows for a
+    # zoom, no key to rate drops by.
+    assert len(page.images) == 5
 
 
 def test_default_grids_centre_on_the_chosen_policy(small):
@@ -345,7 +350,7 @@ def test_the_demo_report_reads_at_1400_px(tmp_path_factory, tmp_path):
     width, height = png_size(shot.read_bytes())
     assert width == 1400 and height > 3000
     assert layout["pageWidth"] <= 1400, layout["pageWidth"]
-    assert len(layout["images"]) == 7
+    assert len(layout["images"]) == 8
     for image in layout["images"]:
         assert image["natural"] > 0, image  # decoded
         assert image["shown"] >= 0.95 * image["natural"], image  # not shrunk: text stays legible
@@ -361,3 +366,145 @@ def test_the_demo_report_reads_at_1400_px(tmp_path_factory, tmp_path):
     for status in ("on_time", "late", "dropped"):
         rgb = tuple(int(STATUS_COLORS[status][i : i + 2], 16) for i in (1, 3, 5))
         assert rgb in pixels, status
+
+
+# -- the recommendation section ---------------------------------------------------
+
+
+def recommended_column(page: Page) -> dict[str, str]:
+    rows = page.tables["recommendation"]
+    assert rows[0] == ["", "recommended", "this run"]
+    return {name: chosen for name, chosen, _ in rows[1:]}
+
+
+def assert_shows(page: Page, rec, clock: str) -> None:
+    shown = recommended_column(page)
+    assert shown == {
+        "lag": duration_text(rec.lag),
+        "allowed lateness": duration_text(rec.allowed_lateness),
+        "drop rate": percent_text(rec.drop_rate),
+        "late accepted": percent_text(rec.late_accepted_rate),
+        "complete windows": percent_text(rec.completeness),
+        f"latency median ({clock})": latency_text(rec.latency_median),
+        "latency p99": latency_text(rec.latency_p99),
+    }
+
+
+@pytest.mark.parametrize("max_drop_rate", [None, 0.01, 0.0])
+def test_the_recommendation_is_what_recommend_gives(small, max_drop_rate):
+    run = {"lag": "100ms", "allowed_lateness": "250ms", "scope": "key", "arrival_time": "recv_ts"}
+    target = {} if max_drop_rate is None else {"max_drop_rate": max_drop_rate}
+    text = render_report(small, "1s", **run, **target)
+    rec = recommend(small, "1s", scope="key", arrival_time="recv_ts", **target)
+    page = parse(text)
+    assert_shows(page, rec, "arrival-time")
+    # The forcing keys, most dropping first, with their counts at the next smaller wait.
+    assert rec.forcing_keys is not None and len(rec.forcing_keys) >= 1
+    forcing = page.tables["forcing_keys"]
+    assert forcing[0] == ["symbol", "drop rate there"]
+    assert [row[0] for row in forcing[1:]] == rec.forcing_keys["symbol"].head(10).tolist()
+    first = rec.forcing_keys.iloc[0]
+    assert forcing[1][1] == (
+        f"{percent_text(first['drop_rate'])} ({first['dropped']:,} of {first['rows']:,} rows)"
+    )
+    assert f"{duration_text(rec.forcing_wait)}, {len(rec.forcing_keys):,} key" in text
+    # This run's own point, from the trade-off grid.
+    grid = sweep(small, "1s", lags="100ms", lateness="250ms", scope="key", arrival_time="recv_ts")
+    own = {name: mine for name, _, mine in page.tables["recommendation"][1:]}
+    assert own["lag"] == "100ms" and own["drop rate"] == percent_text(grid["drop_rate"].iloc[0])
+    assert own["latency p99"] == latency_text(grid["latency_p99"].iloc[0])
+    assert "recommendation frontier" in [img["alt"] for img in page.images]
+    assert "derived from the data" in text
+    assert f"max_drop_rate = {rec.max_drop_rate:g}" in text
+
+
+def test_the_recommendation_with_a_global_scope_and_without_a_key(small):
+    ticks = small.iloc[:2_000]
+    rec = recommend(ticks, "1s", scope="global", key=None)
+    page = parse(render_report(ticks, "1s", key=None, lag="50ms"))
+    assert_shows(page, rec, "event-time")
+    assert "forcing_keys" not in page.tables
+
+
+def test_given_grids_are_the_recommendation_grids_too(small):
+    lags = ["0s", "1s", "5s", "8s"]
+    text = render_report(small, "1s", scope="key", lags=lags, max_drop_rate=0.05)
+    rec = recommend(small, "1s", scope="key", lags=lags, latenesses=None, max_drop_rate=0.05)
+    page = parse(text)
+    assert_shows(page, rec, "event-time")
+    assert "Read off the lags given for this report and latenesses derived from the data" in text
+    # The trade-off table keeps its own grid: the lags given, the default latenesses.
+    shown = [row[0] for row in page.tables["sweep"][1:]]
+    assert list(dict.fromkeys(shown)) == ["0s", "1s", "5s", "8s"]
+    assert len(shown) == 4 * 2  # lateness 0 and a middle lag, as without a lateness
+
+
+def test_no_point_meeting_the_target_is_said(report, small):
+    text = report.read_text(encoding="utf-8")
+    page = parse(text)
+    assert "recommendation" not in page.tables
+    assert "recommendation frontier" not in [img["alt"] for img in page.images]
+    best = sweep(small, "1s", lags=OPTIONS["lags"], lateness=OPTIONS["lateness_grid"],
+                 scope="key", arrival_time="recv_ts")["drop_rate"].min()  # fmt: skip
+    assert (
+        "No point of the grid meets the target:</strong> none drops at most 0.1% of the valid "
+        f"rows. The least it drops is {percent_text(best)}, at lag 2s and allowed lateness 250ms."
+    ) in text
+    with pytest.raises(ValueError, match="no point of the grid"):
+        recommend(small, "1s", scope="key", arrival_time="recv_ts", lags=OPTIONS["lags"],
+                  latenesses=OPTIONS["lateness_grid"])  # fmt: skip
+    every_row_rejected = small.assign(ts=pd.NaT).iloc[:50]
+    assert "no valid rows to judge" in render_report(every_row_rejected, "1s", lag="1s")
+
+
+def test_one_pass_over_the_rows_for_both_grids(small):
+    from unittest import mock
+
+    import mdwindow.report.recommendation as section
+    from mdwindow.report.recommendation import grid_pass
+
+    real = section.scan_rows
+    with mock.patch.object(section, "scan_rows", side_effect=real) as scans:
+        render_report(small.iloc[:1_000], "1s", lag="100ms", scope="key")
+    assert scans.call_count == 1
+    # The trade-off grid of the pass is sweep's, value for value, attrs too.
+    from mdwindow.core.options import WindowOptions
+
+    cfg = WindowOptions.build("1s", scope="key", arrival_time="recv_ts")
+    lags, latenesses = [0, 10**8, 10**9], [0, 5 * 10**8]
+    grids = grid_pass(small, cfg, lags, latenesses, max_drop_rate=1e-3)
+    expected = sweep(small, "1s", lags=pd.to_timedelta(lags), lateness=pd.to_timedelta(latenesses),
+                     scope="key", arrival_time="recv_ts")  # fmt: skip
+    pd.testing.assert_frame_equal(grids.tradeoff, expected)
+    assert grids.tradeoff.attrs == expected.attrs
+
+
+def test_the_report_takes_polars_and_arrow_ticks(small):
+    pl = pytest.importorskip("polars")
+    ticks = small.iloc[:1_500]
+    expected = render_report(ticks, "1s", lag="100ms", scope="key", title="t")
+    generated = re.compile(r"generated [^&<]* by")
+    for given in (pl.from_pandas(ticks), pa.Table.from_pandas(ticks, preserve_index=False)):
+        text = render_report(given, "1s", lag="100ms", scope="key", title="t")
+        assert parse(text).tables == parse(expected).tables
+        assert generated.sub("", text).count("<img") == generated.sub("", expected).count("<img")
+
+
+def test_max_drop_rate_is_checked(small):
+    with pytest.raises(ValueError, match="max_drop_rate"):
+        render_report(small.iloc[:100], "1s", max_drop_rate=2.0)
+
+
+def test_the_cli_report_takes_max_drop_rate(tmp_path, capsys):
+    from mdwindow import cli
+
+    out = tmp_path / "report.html"
+    args = ["report", str(DATA / "ticks_small.csv"), "--size", "1s", "--scope", "key",
+            "--arrival-time", "recv_ts", "--out", str(out)]  # fmt: skip
+    assert cli.main([*args, "--max-drop-rate", "1%"]) == 0
+    small = pd.read_csv(DATA / "ticks_small.csv", parse_dates=["ts", "recv_ts"])
+    rec = recommend(small, "1s", scope="key", arrival_time="recv_ts", max_drop_rate=0.01)
+    assert_shows(parse(out.read_text(encoding="utf-8")), rec, "arrival-time")
+    assert cli.main([*args, "--max-drop-rate", "lots"]) == 2
+    assert cli.main([*args, "--max-drop-rate", "150%"]) == 2
+    assert "--max-drop-rate: got 1.5; give a share between 0 and 1" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mdwindow.core.grid import TickColumns, read_grid, scan_rows
+from mdwindow.core.grid import RowScan, TickColumns, read_grid, scan_rows
 from mdwindow.core.grid.disorder import (
     LAG_LEVELS,
     LATENESS_LEVELS,
@@ -29,7 +29,13 @@ from mdwindow.recommend.choice import (
 )
 from mdwindow.recommend.result import Recommendation
 
-__all__ = ["TARGET_SHARES", "derived_grids", "recommend", "recommend_from_grid"]
+__all__ = [
+    "TARGET_SHARES",
+    "derived_grids",
+    "recommend",
+    "recommend_from_grid",
+    "recommend_from_scan",
+]
 
 #: Multiples of the target whose smallest waits a derived grid of lags holds: the
 #: target's own, and a few around it to draw the frontier near it.
@@ -204,7 +210,46 @@ def recommend(
         lag_values = derived_lags if lag_values is None else lag_values
         lateness_values = derived_latenesses if lateness_values is None else lateness_values
     scan = scan_rows(columns, cfg, lag_values, lateness_values)
-    rec = recommend_from_grid(read_grid(scan), max_drop_rate=target, objective=objective)
+    return recommend_from_scan(
+        scan, columns, cfg, read_grid(scan), max_drop_rate=target, objective=objective
+    )
+
+
+def recommend_from_scan(
+    scan: RowScan,
+    columns: TickColumns,
+    cfg: WindowOptions,
+    grid: pd.DataFrame,
+    *,
+    max_drop_rate: float = 1e-3,
+    objective: str = "latency",
+) -> Recommendation:
+    """The recommendation of :func:`recommend` for a grid frame read off a scan held.
+
+    For a front door that scanned the rows once for a larger grid (the
+    report: its trade-off grid and the recommendation's): ``grid`` is the
+    part of ``read_grid(scan)`` to choose from, and the keys that force the
+    choice are read off the same scan (any grid's scan holds every wait).
+
+    Parameters
+    ----------
+    scan : RowScan
+        ``scan_rows(columns, cfg, lags, latenesses)``, its grid work held.
+    columns : TickColumns
+        The columns scanned.
+    cfg : WindowOptions
+        The options scanned with (the key column and idle timeout are read).
+    grid : pandas.DataFrame
+        Rows of ``read_grid(scan)`` (with its ``attrs``), lags outer.
+    max_drop_rate, objective
+        As in :func:`recommend`.
+
+    Returns
+    -------
+    Recommendation
+    """
+    target = check_target(max_drop_rate, objective)
+    rec = recommend_from_grid(grid, max_drop_rate=target, objective=objective)
     forcing = pd.DataFrame(columns=[cfg.key or "key", *KEY_LOSS_COLUMNS])
     if rec.forcing_wait is not None and cfg.key is not None:
         losses = key_losses(scan, columns, int(rec.forcing_wait.value), cfg.key)

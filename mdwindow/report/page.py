@@ -30,6 +30,8 @@ figcaption, .caption { color: #555; font-size: 0.9rem; max-width: 1100px; }
 .row figure { flex: 1 1 520px; max-width: 560px; }
 .wide { overflow-x: auto; max-width: 100%; }
 .wide table { font-size: 0.85rem; }
+.missed { background: #fff4e5; border-left: 4px solid #e8590c; padding: 0.5rem 0.8rem;
+          max-width: 1100px; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.3em;
           vertical-align: baseline; border-radius: 2px; }
 """

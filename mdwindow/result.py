@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from mdwindow.core.frames import STATUSES
+from mdwindow.core.rules import STATUS_NAMES as STATUSES
 from mdwindow.core.state import Deferred, resolve
 from mdwindow.interchange import ROW_COLUMN, FrameKind, write_frame
 
@@ -165,16 +165,11 @@ class WindowResult:
         ``windows`` counts rows of the ``windows`` frame (panes, in updates mode).
         The drop rate is dropped rows over valid rows (NaN when there are none).
         """
-        status = self._pandas("trace")["status"].value_counts()
-        counts = {name: int(status.get(name, 0)) for name in STATUSES}
-        valid = counts["on_time"] + counts["late"] + counts["dropped"]
-        return {
-            "rows": int(len(self._pandas("trace"))),
-            **counts,
-            "windows": int(len(self._pandas("windows"))),
-            "pending": int(len(self._pandas("pending"))),
-            "drop_rate": counts["dropped"] / valid if valid else float("nan"),
-        }
+        return summarise(
+            self._pandas("trace")["status"].value_counts(),
+            len(self._pandas("windows")),
+            len(self._pandas("pending")),
+        )
 
     def _repr_html_(self) -> str:
         items = self.summary()
@@ -210,3 +205,17 @@ def _rebuild(
 ) -> WindowResult:
     """A pickled :class:`WindowResult` again (pickle passes no keywords)."""
     return WindowResult(windows, pending, late, rejected, trace, kind=kind)
+
+
+def summarise(status_counts: Any, n_windows: int, n_pending: int) -> dict[str, Any]:
+    """The summary of a result from its rows' status counts (a mapping by status name)
+    and its numbers of windows and pending windows: see :meth:`WindowResult.summary`."""
+    counts = {name: int(status_counts.get(name, 0)) for name in STATUSES}
+    valid = counts["on_time"] + counts["late"] + counts["dropped"]
+    return {
+        "rows": sum(counts.values()),
+        **counts,
+        "windows": int(n_windows),
+        "pending": int(n_pending),
+        "drop_rate": counts["dropped"] / valid if valid else float("nan"),
+    }

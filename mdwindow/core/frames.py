@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow.compute
 
 from mdwindow.core.kernels import gather_strings
+from mdwindow.core.rules import STATUS_NAMES as STATUSES
 
-STATUSES = ("on_time", "late", "dropped", "rejected")
 TIMINGS = ("on_time", "late", "final", "partial", "pending")
 REASONS = ("missing_time", "missing_key", "time_out_of_range")
 

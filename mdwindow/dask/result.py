@@ -8,9 +8,8 @@ from typing import Any
 import dask
 import dask.dataframe as dd
 
-from mdwindow.core.frames import STATUSES
 from mdwindow.dask.gather import concat_frames
-from mdwindow.result import WindowResult
+from mdwindow.result import WindowResult, summarise
 
 #: The frames of a result, in the order of :class:`~mdwindow.WindowResult`'s fields.
 FRAMES = ("windows", "pending", "late", "rejected", "trace")
@@ -85,15 +84,7 @@ class DaskWindowResult:
             self.pending.shape[0],
             **kwargs,
         )
-        counts = {name: int(status.get(name, 0)) for name in STATUSES}
-        valid = counts["on_time"] + counts["late"] + counts["dropped"]
-        return {
-            "rows": sum(counts.values()),
-            **counts,
-            "windows": int(n_windows),
-            "pending": int(n_pending),
-            "drop_rate": counts["dropped"] / valid if valid else float("nan"),
-        }
+        return summarise(status, n_windows, n_pending)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{name}={getattr(self, name).npartitions}" for name in FRAMES)

@@ -329,3 +329,61 @@ def test_every_offered_scope_works(tuner):
             tuner.view.choose("scope", scope)
             seen = tuner.settle(f"scope-{scope}", seen, {"scope": scope})
     tuner.last = seen
+
+
+#: How the tuner lays out in an output area ``width`` CSS pixels wide: whether any
+#: part of it scrolls sideways, where its control labels are, whether each summary
+#: header sits on one line, and its height.
+_LAYOUT_JS = """async (root, width) => {
+    root.style.width = width + 'px';
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const overflowing = [...root.querySelectorAll('*'), root].filter(e => {
+        const style = getComputedStyle(e);
+        return e.scrollWidth > e.clientWidth + 1 &&
+            ['auto', 'scroll'].includes(style.overflowX);
+    }).map(e => e.className || e.tagName);
+    const labels = [...root.querySelectorAll('label.widget-label')].filter(
+        l => l.offsetParent !== null && l.textContent.trim()).map(l => {
+        const box = l.getBoundingClientRect();
+        const control = l.parentElement.getBoundingClientRect();
+        const next = l.nextElementSibling ? l.nextElementSibling.getBoundingClientRect() : box;
+        return {text: l.textContent.trim(), left: box.left - root.getBoundingClientRect().left,
+                width: box.width, middle: box.top + box.height / 2,
+                next_middle: next.top + next.height / 2, control_width: control.width};
+    });
+    const headers = [...root.querySelectorAll('.mdwindow-summary-name')].map(
+        s => ({text: s.textContent, lines: s.getClientRects().length}));
+    const box = root.getBoundingClientRect();
+    const img = root.querySelector('img').getBoundingClientRect();
+    return {overflowing, labels, headers, width: box.width, height: box.height,
+            image: [img.width, img.height], scrollWidth: root.scrollWidth};
+}"""
+
+
+@pytest.mark.browser
+def test_the_tuner_fits_narrow_and_laptop_output_areas(tuner):
+    root = tuner.view.root
+    try:
+        for width in (500, 1000):
+            layout = root.evaluate(_LAYOUT_JS, width)
+            shot = tuner.notebook.screenshot(f"layout-{width}px", root)
+            tuner.records.append({"step": f"layout-{width}px", "layout": layout,
+                                  "screenshot": shot.name})  # fmt: skip
+            assert not layout["overflowing"], (width, layout["overflowing"])
+            assert layout["scrollWidth"] <= layout["width"] + 1, width
+            labels = {label["text"]: label for label in layout["labels"]}
+            assert {"lag", "lateness", "window", "symbol", "scope"} <= set(labels), labels
+            # One label width; each label on the line of its control (scope's too).
+            assert len({round(label["width"]) for label in labels.values()}) == 1, labels
+            for label in labels.values():
+                assert abs(label["middle"] - label["next_middle"]) < 8, label
+            # Labels in columns: as many distinct left edges as columns, lag's at the left.
+            assert labels["lag"]["left"] < 2 and labels["scope"]["left"] < 2, labels
+            # Summary headers never break inside.
+            assert len(layout["headers"]) > 5
+            assert all(h["lines"] == 1 for h in layout["headers"]), layout["headers"]
+            assert layout["image"][0] <= width + 1
+            if width == 1000:
+                assert layout["height"] <= 750, layout["height"]
+    finally:
+        root.evaluate("(root) => { root.style.width = ''; }")

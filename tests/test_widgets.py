@@ -841,9 +841,10 @@ def test_notebook_02_stores_no_widget_state_and_its_tuner_output_reads_without_a
 def test_controls_are_named_and_laid_out_in_a_grid(tuner):
     import ipywidgets
 
-    box = tuner.controls.box
-    assert isinstance(box, ipywidgets.GridBox)
-    assert "auto-fill" in box.layout.grid_template_columns
+    grid, second = tuner.controls.box.children
+    assert isinstance(grid, ipywidgets.GridBox)
+    assert "auto-fill" in grid.layout.grid_template_columns
+    assert tuner.scope_toggle in second.children and "wrap" in second.layout.flex_flow
     named = [tuner.lag_slider, tuner.lateness_slider, tuner.size_menu, tuner.symbol_menu,
              tuner.scope_toggle]  # fmt: skip
     widths = {control.style.description_width for control in named}

@@ -14,7 +14,8 @@ __all__ = ["LABEL_WIDTH", "TunerControls", "duration_options", "import_ipywidget
 #: Every control's label has this width, so the labels and the controls line up.
 LABEL_WIDTH = "64px"
 #: The grid's columns: as many of at least this width as fit (two in a 500 px output
-#: area, four in a 1000 px one).
+#: area, four in a 1000 px one). Under them, in a row that wraps: the scope buttons
+#: and the recommendation.
 COLUMN_WIDTH = "230px"
 SCOPE_TOOLTIPS = {
     "global": "one watermark over all rows",
@@ -53,7 +54,8 @@ def nearest(options: list[tuple[str, pd.Timedelta]], value: Any) -> pd.Timedelta
 
 
 class TunerControls:
-    """The sliders, menus, scope buttons and the recommendation's button, in a grid.
+    """The sliders and menus in a grid; below them the scope buttons and the
+    recommendation's button.
 
     Every control has a visible label of the same width (its ``description``,
     which also names it for screen readers) and a tooltip saying what it sets.
@@ -100,31 +102,36 @@ class TunerControls:
             tooltip="watermark scope: global, per key or per partition",
             tooltips=[SCOPE_TOOLTIPS[s] for s in scopes],
             style={**style, "button_width": "76px"},
-            layout=widgets.Layout(**cell, grid_column="span 2"),
+            # A row, as the other controls are: its label is beside its buttons.
+            layout=widgets.Layout(
+                width="auto", margin="2px 16px 2px 0", display="flex", flex_flow="row",
+                align_items="center",
+            ),
         )  # fmt: skip
         self.recommend_button = widgets.Button(
             description="jump to recommended", icon="crosshairs",
             tooltip="move lag and lateness to the recommended point",
-            layout=widgets.Layout(width="auto", margin="2px 8px 2px 0"),
+            layout=widgets.Layout(width="auto", margin="2px 12px 2px 0"),
         )  # fmt: skip
-        self.recommend_html = widgets.HTML(layout=widgets.Layout(margin="0"))
-        recommendation = widgets.HBox(
-            [self.recommend_button, self.recommend_html],
-            layout=widgets.Layout(
-                grid_column="span 2", flex_flow="row wrap", align_items="center"
-            ),
-        )
-        self.box = widgets.GridBox(
-            [
-                self.lag_slider, self.lateness_slider, self.size_menu, self.symbol_menu,
-                self.scope_toggle, recommendation,
-            ],
+        self.recommend_html = widgets.HTML(layout=widgets.Layout(margin="0", flex="1 1 260px"))
+        grid = widgets.GridBox(
+            [self.lag_slider, self.lateness_slider, self.size_menu, self.symbol_menu],
             layout=widgets.Layout(
                 width="100%",
+                margin="0",
                 grid_template_columns=f"repeat(auto-fill, minmax({COLUMN_WIDTH}, 1fr))",
                 grid_gap="0 16px",
             ),
-        )  # fmt: skip
+        )
+        # The scope buttons take more room than a column: a row of their own, with
+        # the recommendation beside them when it fits (below when it does not).
+        second = widgets.HBox(
+            [self.scope_toggle, self.recommend_button, self.recommend_html],
+            layout=widgets.Layout(
+                width="100%", margin="0", flex_flow="row wrap", align_items="center"
+            ),
+        )
+        self.box = widgets.VBox([grid, second], layout=widgets.Layout(width="100%", margin="0"))
 
     def by_name(self) -> dict[str, Any]:
         """The controls, by the names :meth:`WatermarkTuner.set` takes."""

@@ -20,7 +20,8 @@ __all__ = ["readable_duration", "recommendation_html", "summary_html"]
 #: wrap as whole blocks, so a narrow output area gets more lines, not a scrollbar.
 _ENTRY = (
     "<div style='white-space:nowrap;line-height:1.25'>"
-    "<span style='color:var(--jp-ui-font-color2,#555);font-size:90%'>{name}</span>"
+    "<span class='mdwindow-summary-name' "
+    "style='color:var(--jp-ui-font-color2,#555);font-size:90%'>{name}</span>"
     "<br><b>{value}</b></div>"
 )
 

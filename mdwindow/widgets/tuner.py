@@ -187,10 +187,9 @@ class WatermarkTuner:
         # output area), from a bitmap of PIXEL_RATIO times its pixels.
         self.image = widgets.Image(
             format="png",
-            layout=widgets.Layout(width=f"{width}px", max_width="100%", height="auto"),
-        )
-        self.image.tooltip = (
-            "the picked symbol's watermark, how late the dropped ticks were, and the lag trade-off"
+            layout=widgets.Layout(
+                width=f"{width}px", max_width="100%", height="auto", margin="2px 0"
+            ),
         )
         self.summary_html = widgets.HTML(layout=widgets.Layout(margin="4px 0"))
         self.message_html = widgets.HTML()

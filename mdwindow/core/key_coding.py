@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from mdwindow.core.prefault import populated_ahead
 from mdwindow.core.prepare import Prepared
 from mdwindow.core.state import State
 from mdwindow.core.strings import (
@@ -169,6 +170,17 @@ def arrow_key_codes(state: State, prepared: Prepared):
         order = _NO_ORDER
     codes = np.empty(prepared.n, np.int32)
     table = state._key_table
+    with populated_ahead([codes], len(codes), np.array([len(codes)]), 0):
+        table, new_positions = _coded(pieces, order, table, n_known, known, values, codes)
+    if len(new_positions) or not n_known:
+        fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
+    else:
+        fresh = None  # no new keys
+    return codes, fresh, table
+
+
+def _coded(pieces, order, table, n_known, known, values, codes):
+    """``(dictionary, positions of new keys)`` after writing the codes of ``pieces``."""
     if not n_known:
         table, new_positions, _ = _run_factorize(pieces, order, KeyTable.empty(), True, codes)
     else:
@@ -185,11 +197,7 @@ def arrow_key_codes(state: State, prepared: Prepared):
         if unknown:
             # New keys: insert them into a copy, so the state's dictionary stays as it was.
             table, new_positions, _ = _run_factorize(pieces, order, table.copy(), True, codes)
-    if len(new_positions) or not n_known:
-        fresh = pd.Index(values.take(new_positions), dtype=values.dtype, tupleize_cols=False)
-    else:
-        fresh = None  # no new keys
-    return codes, fresh, table
+    return table, new_positions
 
 
 _NO_ORDER = np.empty(0, np.int64)

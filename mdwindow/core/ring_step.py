@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdwindow.core import ring_layout as rings
-from mdwindow.core.pane_columns import first_panes, new_pane_columns
+from mdwindow.core.pane_columns import N_COUNT, N_ROW, first_panes, new_pane_columns
 from mdwindow.core.prefault import populated_ahead
 from mdwindow.core.ring_pass import ring_rows
 from mdwindow.core.ring_work import MAX_RING_ENTRIES, open_rows_of, ring_size, ring_work
@@ -82,7 +82,11 @@ def ring_step(
         scope_of_key=chunk.scope_of_key,
         key_rank=chunk.rank,
     )
-    with populated_ahead(out.panes, capacity, work.counters, rings.C_EMITTED):
+    panes = out.panes
+    # Every pane writes these; late counts and revisions mostly stay zero pages.
+    written = [panes.key, panes.times, panes.counts[N_COUNT], panes.counts[N_ROW], panes.timing,
+               panes.prices, panes.volume, panes.vwap]  # fmt: skip
+    with populated_ahead(written, capacity, work.counters, rings.C_EMITTED):
         status = ring_rows(
             inp, out, work, state.rows_seen, per_key, ring, cfg.spec.size_ns,
             cfg.spec.offset_ns, cfg.policy.lag_ns, cfg.policy.lateness_ns, fused is not None,

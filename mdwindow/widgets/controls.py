@@ -113,7 +113,7 @@ class TunerControls:
             tooltip="move lag and lateness to the recommended point",
             layout=widgets.Layout(width="auto", margin="2px 12px 2px 0"),
         )  # fmt: skip
-        self.recommend_html = widgets.HTML(layout=widgets.Layout(margin="0", flex="1 1 260px"))
+        self.recommend_html = widgets.HTML(layout=widgets.Layout(margin="0 0 2px 0", width="100%"))
         grid = widgets.GridBox(
             [self.lag_slider, self.lateness_slider, self.size_menu, self.symbol_menu],
             layout=widgets.Layout(
@@ -124,14 +124,17 @@ class TunerControls:
             ),
         )
         # The scope buttons take more room than a column: a row of their own, with
-        # the recommendation beside them when it fits (below when it does not).
+        # the recommendation's button beside them (below them when it does not fit),
+        # then the recommendation in words, wrapping.
         second = widgets.HBox(
-            [self.scope_toggle, self.recommend_button, self.recommend_html],
+            [self.scope_toggle, self.recommend_button],
             layout=widgets.Layout(
                 width="100%", margin="0", flex_flow="row wrap", align_items="center"
             ),
         )
-        self.box = widgets.VBox([grid, second], layout=widgets.Layout(width="100%", margin="0"))
+        self.box = widgets.VBox(
+            [grid, second, self.recommend_html], layout=widgets.Layout(width="100%", margin="0")
+        )
 
     def by_name(self) -> dict[str, Any]:
         """The controls, by the names :meth:`WatermarkTuner.set` takes."""

@@ -74,8 +74,9 @@ def recommendation_html(rec: Recommendation | None, max_drop_rate: float, proble
 
     Examples
     --------
-    >>> recommendation_html(None, 0.001, "the least drop rate is 2%")
-    '<span>recommended for drop rate &le; 0.1%: none (the least drop rate is 2%)</span>'
+    >>> text = recommendation_html(None, 0.001, "the least is 2%")
+    >>> text.endswith(">recommended for drop rate &le; 0.1%: none (the least is 2%)</div>")
+    True
     """
     target = f"recommended for drop rate &le; {max_drop_rate * 100:.3g}%"
     if rec is None:
@@ -86,4 +87,5 @@ def recommendation_html(rec: Recommendation | None, max_drop_rate: float, proble
             f"{duration_text(rec.allowed_lateness)}</b> (drop rate {rec.drop_rate:.3%}, "
             f"latency median {readable_duration(rec.latency_median)})"
         )
-    return f"<span>{text}</span>"
+    # The widget's own line height is a control's: too loose for wrapped text.
+    return f"<div style='line-height:1.4'>{text}</div>"

@@ -85,3 +85,5 @@ class RingWork(NamedTuple):
     slot_vwap: np.ndarray  # (cap, 2) float64: running sums of price*size and size
     free: np.ndarray  # stack of freed slots (C_FREE of them)
     scratch: np.ndarray  # room to sort one ring position's windows by key
+    rank_slot: np.ndarray  # per key rank: a slot of the position being emitted (scratch)
+    rank_bits: np.ndarray  # uint64, a bit per key rank: the ranks it holds (zero between uses)

@@ -33,6 +33,9 @@ every array beforehand.
 
 from __future__ import annotations
 
+import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
+
 from mdwindow.core.frames import TIMINGS
 from mdwindow.core.heaps import sort_in_place
 from mdwindow.core.jit import nrt_free, nrt_free_inline
@@ -125,7 +128,7 @@ def _at_start(
             free_slot(g, s, work, ring)
             g = after
         return
-    # Windows of one start fire or close together, in key order: sort (rank, slot) pairs.
+    # Windows of one start fire or close together, in key order: by their keys' ranks.
     n = 0
     while g >= 0:
         if not firing or slots[g, S_FIRED] == 0:
@@ -134,16 +137,41 @@ def _at_start(
         g = slots[g, S_NEXT]
     if not firing:
         work.buckets[b] = -1
-    sort_in_place(work.scratch, n)
+    words = (inp.key_rank.shape[0] + 63) >> 6
+    if n <= 24 or 4 * n < words:
+        # Few windows, or few among many keys: sort (rank, slot) pairs.
+        sort_in_place(work.scratch, n)
+        for j in range(n):
+            _emit(work.scratch[j] & 0xFFFFFFFF, s, row, watermark, out, work, ring, size,
+                  fuse, track, firing)  # fmt: skip
+        return
+    # Many: a bit per rank, read back in rank order (a word of 64 ranks at a time).
+    bits = work.rank_bits
     for j in range(n):
-        g = work.scratch[j] & 0xFFFFFFFF
-        if firing:
-            write_pane(g, row, watermark, ON_TIME_PANE, out, work, size, fuse, track)
-            slots[g, S_FIRED] = 1
-            work.scope_unfired[s] -= 1
-        else:
-            write_pane(g, row, watermark, FINAL_PANE, out, work, size, fuse, track)
-            free_slot(g, s, work, ring)
+        rank = work.scratch[j] >> 32
+        work.rank_slot[rank] = work.scratch[j] & 0xFFFFFFFF
+        bits[rank >> 6] |= np.uint64(1) << np.uint64(rank & 63)
+    for w in range(words):
+        word = bits[w]
+        bits[w] = 0
+        while word != 0:
+            rank = (w << 6) + np.int64(trailing_zeros(word))
+            word &= word - np.uint64(1)
+            _emit(work.rank_slot[rank], s, row, watermark, out, work, ring, size, fuse, track,
+                  firing)  # fmt: skip
+
+
+@nrt_free_inline
+def _emit(g, s, row, watermark, out, work, ring, size, fuse, track, firing):  # pragma: no cover
+    """Fire (``firing``: its on-time pane) or close (its final pane) the window in slot ``g``
+    of a shared scope ``s``."""
+    if firing:
+        write_pane(g, row, watermark, ON_TIME_PANE, out, work, size, fuse, track)
+        work.slots[g, S_FIRED] = 1
+        work.scope_unfired[s] -= 1
+    else:
+        write_pane(g, row, watermark, FINAL_PANE, out, work, size, fuse, track)
+        free_slot(g, s, work, ring)
 
 
 @nrt_free_inline

@@ -103,6 +103,8 @@ def ring_work(
             slot_vwap=np.empty((0, 2), np.float64),
             free=np.empty(0, np.int64),
             scratch=np.empty(0, np.int64),
+            rank_slot=np.empty(0, np.int64),
+            rank_bits=np.zeros(0, np.uint64),
         )
     else:
         counters = work.counters
@@ -140,7 +142,12 @@ def ring_work(
             free=_grown_rows(work.free, capacity),
         )
     if len(work.scratch) < n_keys and not per_key:
-        work = work._replace(scratch=np.empty(max(n_keys, 2 * len(work.scratch)), np.int64))
+        room = max(n_keys, 2 * len(work.scratch))
+        work = work._replace(
+            scratch=np.empty(room, np.int64),
+            rank_slot=np.empty(room, np.int64),
+            rank_bits=np.zeros((room + 63) // 64, np.uint64),
+        )
     return work
 
 

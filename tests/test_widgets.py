@@ -818,7 +818,13 @@ def test_saved_output_explains_itself(tuner):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "run the cell" in bundle["text/plain"]
     picture = base64.b64decode(bundle["image/png"])
-    assert picture.startswith(b"\x89PNG") and len(picture) < len(tuner.image.value) / 2
+    import struct
+
+    from mdwindow.plotting.tuner_figure import CSS_SIZE
+
+    # The figure at its size on the page: fewer bytes than the widget's bitmap.
+    assert struct.unpack(">II", picture[16:24]) == CSS_SIZE
+    assert len(picture) < len(tuner.image.value)
 
 
 def test_notebook_02_stores_no_widget_state_and_its_tuner_output_reads_without_a_kernel():
@@ -867,6 +873,18 @@ def test_the_figure_is_drawn_at_more_pixels_than_its_page_size(tuner):
     size = struct.unpack(">II", tuner.image.value[16:24])
     assert size == tuple(round(PIXEL_RATIO * v) for v in CSS_SIZE) and PIXEL_RATIO > 1
     assert tuner.image.layout.width == f"{CSS_SIZE[0]}px"
+
+
+def test_pixel_ratio_sets_the_bitmap_not_the_page_size(ticks):
+    import struct
+
+    from mdwindow.plotting.tuner_figure import CSS_SIZE
+
+    sharp = WatermarkTuner(ticks, "5s", scope="key", pixel_ratio=2)
+    assert struct.unpack(">II", sharp.image.value[16:24]) == (2 * CSS_SIZE[0], 2 * CSS_SIZE[1])
+    assert sharp.image.layout.width == f"{CSS_SIZE[0]}px"
+    with pytest.raises(ValueError, match="pixel_ratio"):
+        WatermarkTuner(ticks, "5s", pixel_ratio=10)
 
 
 def test_the_tradeoff_legend_is_outside_the_axes_and_inside_the_figure(tuner):

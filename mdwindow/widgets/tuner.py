@@ -76,6 +76,11 @@ class WatermarkTuner:
         the (lag, lateness) of the sliders with the smallest median latency
         that drops at most this share of the valid rows. It is marked on the
         trade-off plot; the button "jump to recommended" moves the sliders there.
+    pixel_ratio : float, default PIXEL_RATIO
+        Bitmap pixels per CSS pixel of the figure, which the page shows at most
+        880 x 560 CSS pixels (smaller in a narrower output area). 2 is sharp on
+        a high-density screen, but each update then encodes 4 times the pixels
+        of 1: slower (see :data:`~mdwindow.plotting.tuner_figure.PIXEL_RATIO`).
     **options
         The options of :func:`mdwindow.tumbling_windows` (but ``agg``,
         ``emit``, ``price`` and ``size``), with its defaults: ``lag`` and
@@ -131,6 +136,7 @@ class WatermarkTuner:
         sizes: Any = DEFAULT_SIZES,
         symbol: Any = None,
         max_drop_rate: float = 1e-3,
+        pixel_ratio: float = PIXEL_RATIO,
         **options: Any,
     ) -> None:
         refused = sorted(set(options) & set(NOT_TUNED))
@@ -154,6 +160,11 @@ class WatermarkTuner:
         self._result: WindowResult | None = None
         # Checked as recommend() checks it, before any work.
         self.max_drop_rate = check_target(max_drop_rate, "latency")
+        if not isinstance(pixel_ratio, (int, float)) or not 0.5 <= pixel_ratio <= 4:
+            raise ValueError(
+                f"pixel_ratio: got {pixel_ratio!r}; give a number from 0.5 to 4 (bitmap "
+                "pixels per CSS pixel of the figure, e.g. 2 for a high-density screen)"
+            )
         self._recommendations: dict[Any, tuple[Recommendation | None, str]] = {}
         counts = ticks[cfg.key].value_counts()
         if counts.empty:
@@ -184,7 +195,7 @@ class WatermarkTuner:
         self._symbols = {str(k): k for k in counts.index}
         width, height = CSS_SIZE
         # At its size on the page (never stretched past it; narrower in a narrow
-        # output area), from a bitmap of PIXEL_RATIO times its pixels.
+        # output area), from a bitmap of pixel_ratio times its pixels.
         self.image = widgets.Image(
             format="png",
             layout=widgets.Layout(
@@ -195,7 +206,7 @@ class WatermarkTuner:
         self.message_html = widgets.HTML()
         self.figure = Figure(figsize=(width / TunerFigure.CSS_PER_INCH,
                                       height / TunerFigure.CSS_PER_INCH))  # fmt: skip
-        self._view = TunerFigure(self.figure, dpi=TunerFigure.CSS_PER_INCH * PIXEL_RATIO)
+        self._view = TunerFigure(self.figure, dpi=TunerFigure.CSS_PER_INCH * pixel_ratio)
         self.message = ""
         self.summary: dict[str, Any] = {}
         self.recommendation: Recommendation | None = None

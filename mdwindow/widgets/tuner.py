@@ -33,7 +33,7 @@ from mdwindow.plotting import duration_text
 from mdwindow.plotting.style import plain_text
 from mdwindow.plotting.tuner_figure import CSS_SIZE, PIXEL_RATIO, TunerFigure, zoom
 from mdwindow.recommend import Recommendation, recommend_from_grid
-from mdwindow.recommend.choice import TargetNotMet, check_target
+from mdwindow.recommend.choice import check_target
 from mdwindow.result import WindowResult
 from mdwindow.widgets.controls import TunerControls, duration_options, import_ipywidgets
 from mdwindow.widgets.summary import recommendation_html, summary_html
@@ -353,7 +353,7 @@ class WatermarkTuner:
                     recommend_from_grid(self._grids.grid(cfg), max_drop_rate=self.max_drop_rate),
                     "",
                 )
-            except TargetNotMet as exc:
+            except ValueError as exc:  # TargetNotMet, or no valid rows to judge
                 found = None, str(exc)
             self._recommendations[key] = found
         return self._recommendations[key]

@@ -172,8 +172,8 @@ def test_the_balance_and_tradeoff_plots_read(sample):
 def test_the_demo_and_report_figures_read(tmp_path_factory):
     out, saved = demo_run(tmp_path_factory.getbasetemp())
     # The demo's two PNGs, then the report's: two watermark views, three drop plots,
-    # the partition balance and the lag trade-off.
-    assert len(saved) == 2 + 7
+    # the partition balance, the lag trade-off and the recommendation's frontier.
+    assert len(saved) == 2 + 8
     for fig in saved:
         assert_readable(fig)
 

@@ -17,8 +17,6 @@ and the PNG encoder in :mod:`mdwindow.plotting.raster`.
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.core.rules import NEG_INF
-from mdwindow.plotting.raster import _png_chunk, text_caching_canvas
+from mdwindow.plotting.raster import png_bytes, text_caching_canvas
 from mdwindow.plotting.style import duration_text
 from mdwindow.plotting.tradeoff import plot_lag_tradeoff
 from mdwindow.plotting.tuner_panels import LateByPanel, WatermarkPanel
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
 
     from mdwindow.core.grid import Judged, ScopeRows
 
-__all__ = ["CSS_SIZE", "PIXEL_RATIO", "TunerFigure", "rgb_png", "zoom"]
+__all__ = ["CSS_SIZE", "PIXEL_RATIO", "TunerFigure", "zoom"]
 
 #: The figure's size on the page, CSS pixels: with the controls and the summary
 #: above it, the tuner stays within a laptop screen's height (about 750 px).
@@ -341,36 +339,4 @@ class TunerFigure:
         return self._png()
 
     def _png(self) -> bytes:
-        return rgb_png(np.asarray(self.canvas.buffer_rgba()))
-
-
-#: A pixel's colour (its first three bytes) as one item: copying pixels item by item
-#: takes half the time of copying three channels of an (h, w, 4) array.
-_RGB_OF_RGBA = np.dtype([("rgb", "V3"), ("alpha", "u1")])
-
-
-def rgb_png(rgba: np.ndarray) -> bytes:
-    """The PNG of :func:`~mdwindow.plotting.raster.png_bytes` (RGB, rows unfiltered,
-    deflate level 1), with the alpha channel dropped in fewer copying steps.
-
-    Examples
-    --------
-    >>> from mdwindow.plotting.raster import png_bytes
-    >>> rgba = np.random.default_rng(0).integers(0, 256, (30, 20, 4), dtype=np.uint8)
-    >>> rgb_png(rgba) == png_bytes(rgba)
-    True
-    """
-    height, width, _ = rgba.shape
-    rows = np.empty((height, 1 + 3 * width), np.uint8)
-    rows[:, 0] = 0  # filter type "none"
-    pixels = np.ascontiguousarray(rgba).view(_RGB_OF_RGBA).reshape(height, width)["rgb"]
-    rows[:, 1:].view("V3").reshape(height, width)[...] = pixels
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return b"".join(
-        (
-            b"\x89PNG\r\n\x1a\n",
-            _png_chunk(b"IHDR", header),
-            _png_chunk(b"IDAT", zlib.compress(rows, 1)),
-            _png_chunk(b"IEND", b""),
-        )
-    )
+        return png_bytes(np.asarray(self.canvas.buffer_rgba()))

@@ -76,7 +76,15 @@ def paired_ratios(
     baseline: Callable[[], Any], candidates: dict[str, Callable[[], Any]], repeat: int
 ) -> tuple[list[float], dict[str, list[float]]]:
     """Wall times of ``baseline`` and of each candidate, run back to back ``repeat``
-    times (baseline first in each round), so load on a shared machine hits all alike."""
+    times (baseline first in each round), so load on a shared machine hits all alike.
+
+    One untimed round goes first: the first big allocations of a process come
+    fresh from the kernel (glibc then raises its mmap threshold and reuses freed
+    memory), which would otherwise weigh on whichever ran first.
+    """
+    baseline()
+    for run in candidates.values():
+        run()
     base_times: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeat):

@@ -602,6 +602,24 @@ def test_a_recommendation_from_polars_plots_as_from_pandas():
     assert _draw(lambda figure: from_polars.plot(ax=figure.add_subplot())) == drawn
 
 
+@pytest.mark.parametrize("library", ["polars", "arrow"])
+def test_a_sweep_from_polars_or_arrow_plots_as_from_pandas(library):
+    """plot_lag_tradeoff takes the sweep frame of any library; an Arrow table keeps the
+    sweep's attrs (the heading), polars cannot (the heading then says less)."""
+    ticks = _plot_ticks()
+    convert = {"polars": as_polars, "arrow": as_arrow}
+    options = {"lags": ["0s", "500ms", "1s", "2s"], "lateness": ["0s", "1s"], "scope": "key",
+               "arrival_time": "recv"}  # fmt: skip
+    grid = mw.sweep(ticks, "5s", **options)
+    other = mw.sweep(convert[library](ticks), "5s", **options)
+    expected = _draw(lambda f: mw.plot_lag_tradeoff(grid, ax=f.add_subplot()))
+    drawn = _draw(lambda f: mw.plot_lag_tradeoff(other, ax=f.add_subplot()))
+    lines = [item for item in expected if item[0] == "line"]
+    assert len(lines) >= 2 * 2 and lines == [item for item in drawn if item[0] == "line"]
+    if library == "arrow":
+        assert drawn == expected
+
+
 # -- polars string keys coded from their views ------------------------------------
 
 

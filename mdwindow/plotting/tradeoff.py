@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mdwindow.plotting.captions import SEPARATOR, set_heading
+from mdwindow.plotting.inputs import pandas_ticks
 from mdwindow.plotting.style import current_axes, duration_text, plain_text
 
 if TYPE_CHECKING:
@@ -31,8 +32,8 @@ def plot_lag_tradeoff(
 
     Parameters
     ----------
-    sweep : pandas.DataFrame
-        The output of :func:`mdwindow.sweep.sweep`.
+    sweep : DataFrame
+        The output of :func:`mdwindow.sweep.sweep` (pandas, polars or Arrow).
     latency : {"median", "p99"}, default "median"
         Which latency column to draw.
     ax : matplotlib.axes.Axes, optional
@@ -58,6 +59,8 @@ def plot_lag_tradeoff(
     """
     if latency not in ("median", "p99"):
         raise ValueError(f"latency: got {latency!r}; choose 'median' or 'p99'")
+    # A polars or Arrow sweep (an Arrow table keeps the attrs; polars cannot).
+    sweep = pandas_ticks(sweep, name="sweep")
     column = f"latency_{latency}"
     missing = [c for c in ("lag", "lateness", "drop_rate", column) if c not in sweep.columns]
     if missing:

@@ -3,7 +3,6 @@
 Usage::
 
     python benchmarks/bench_dataframes.py [--rows 3000000] [--symbols 500] [--repeat 5]
-        [--view-keys]
 
 The same synthetic day (``generate_ticks(rows, symbols=500, duration="6.5h")``)
 as a pandas frame, a polars frame and an Arrow table, windowed by
@@ -12,17 +11,13 @@ timing includes reading ``result.windows`` and ``result.late``, so a polars
 or Arrow run pays for converting its input and its results. Ratios are the
 pandas time over the other's (1.0 or more: at least as fast as pandas), for
 wall time and for the process's CPU time (steadier on a busy machine). The
-runs alternate, so machine noise hits all alike; the table shows the best of
-``--repeat`` and the median of the ratios paired by repetition (each pandas
-run against the run right after it). ``--view-keys`` codes the polars string
-key from its Arrow string views (``mdwindow.interchange.reading.CODE_VIEW_KEYS``).
+runs alternate, best of ``--repeat``, so machine noise hits all alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -57,14 +52,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--symbols", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--view-keys", action="store_true", help="code polars string keys from their views"
-    )
     args = parser.parse_args()
-    if args.view_keys:
-        import mdwindow.interchange.reading as interchange_reading
-
-        interchange_reading.CODE_VIEW_KEYS = True
 
     try:
         import polars as pl
@@ -83,17 +71,11 @@ def main() -> None:
 
     wall = dict.fromkeys(inputs, float("inf"))
     cpu = dict.fromkeys(inputs, float("inf"))
-    runs: dict[str, list[float]] = {name: [] for name in inputs}
     for _ in range(args.repeat):
         for name, data in inputs.items():
             seconds, cpu_seconds = wall_and_cpu(lambda data=data: window(data))
             wall[name] = min(wall[name], seconds)
             cpu[name] = min(cpu[name], cpu_seconds)
-            runs[name].append(seconds)
-    paired = {
-        name: statistics.median(p / t for p, t in zip(runs["pandas"], runs[name], strict=True))
-        for name in inputs
-    }
     # What a run converts of its input: the columns it reads.
     columns = option_columns(WindowOptions.build("1s", **OPTIONS))
     reading = {
@@ -101,16 +83,13 @@ def main() -> None:
     }
 
     print(f"rows={args.rows:,} symbols={args.symbols}")
-    keys = ", polars keys coded from their views" if args.view_keys else ""
-    print(f'tumbling_windows(ticks, "1s", {OPTIONS}), best of {args.repeat}{keys}')
-    header = ("input", "wall s", "pandas/this", "cpu s", "pandas/this", "paired median",
-              "read_frame ms")  # fmt: skip
-    print("{:8} {:>8} {:>12} {:>8} {:>12} {:>14} {:>14}".format(*header))
+    print(f'tumbling_windows(ticks, "1s", {OPTIONS}), best of {args.repeat}')
+    header = ("input", "wall s", "pandas/this", "cpu s", "pandas/this", "read_frame ms")
+    print("{:8} {:>8} {:>12} {:>8} {:>12} {:>14}".format(*header))
     for name in inputs:
         print(
             f"{name:8} {wall[name]:8.3f} {wall['pandas'] / wall[name]:12.2f} "
-            f"{cpu[name]:8.3f} {cpu['pandas'] / cpu[name]:12.2f} {paired[name]:14.2f} "
-            f"{reading[name] * 1000:14.1f}"
+            f"{cpu[name]:8.3f} {cpu['pandas'] / cpu[name]:12.2f} {reading[name] * 1000:14.1f}"
         )
 
 

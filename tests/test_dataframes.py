@@ -7,7 +7,6 @@ same results, value by value; results come back in the input's library
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
 import pickle
@@ -618,63 +617,3 @@ def test_a_sweep_from_polars_or_arrow_plots_as_from_pandas(library):
     assert len(lines) >= 2 * 2 and lines == [item for item in drawn if item[0] == "line"]
     if library == "arrow":
         assert drawn == expected
-
-
-# -- polars string keys coded from their views ------------------------------------
-
-
-def test_view_categorical_codes_inline_strings_and_declines_long_ones():
-    from mdwindow.interchange.views import view_categorical
-
-    values = ["AAPL", None, "MSFT", "AAPL", "", "abcdefghijkl", "é", "abcdefghijk", "MSFT"]
-    column = pa.chunked_array(
-        [
-            pa.array(values[:5], pa.string_view()),
-            pa.array(["x", *values[5:]], pa.string_view())[1:],
-        ]
-    )
-    coded = view_categorical(column)
-    assert list(coded.categories) == ["AAPL", "MSFT", "", "abcdefghijkl", "é", "abcdefghijk"]
-    assert [None if pd.isna(v) else v for v in coded] == values
-    # Thousands of keys: the table grows.
-    keys = [f"K{i}" for i in np.random.default_rng(1).integers(0, 5_000, 40_000)]
-    assert list(view_categorical(pa.chunked_array([pa.array(keys, pa.string_view())]))) == keys
-    long = pa.chunked_array([pa.array(["AAPL", "thirteen byte"], pa.string_view())])
-    assert view_categorical(long) is None
-
-
-@contextlib.contextmanager
-def code_view_keys(value: bool) -> Any:
-    import mdwindow.interchange.reading as reading
-
-    was, reading.CODE_VIEW_KEYS = reading.CODE_VIEW_KEYS, value
-    try:
-        yield
-    finally:
-        reading.CODE_VIEW_KEYS = was
-
-
-@given(ticks=tick_frames(), opts=options())
-def test_keys_coded_from_string_views_give_the_same_results(ticks, opts):
-    ticks = ticks.reset_index(drop=True)
-    polars_ticks = as_polars(ticks)
-    for output in ("polars", "arrow"):
-        with code_view_keys(False):
-            expected = run(polars_ticks, opts, output=output)
-        with code_view_keys(True):
-            coded = run(polars_ticks, opts, output=output)
-        for name in FRAMES:
-            assert_records(records(getattr(coded, name)), records(getattr(expected, name)), name)
-            assert getattr(coded, name).schema == getattr(expected, name).schema, (output, name)
-
-
-def test_a_pandas_frame_of_coded_keys_gets_str_back():
-    from mdwindow.interchange import write_frame
-    from mdwindow.interchange.reading import EngineColumns
-
-    frame = pl.DataFrame({"ts": [0, 1], "symbol": ["A", "B"]})
-    with code_view_keys(True):
-        read, kind = read_frame(frame, columns=EngineColumns(["ts", "symbol"], key="symbol"))
-    assert kind.coded == ("symbol",) and read["symbol"].dtype == "category"
-    assert write_frame(read, kind.to("pandas"))["symbol"].dtype == "str"
-    assert write_frame(read, kind)["symbol"].dtype == pl.String

@@ -61,10 +61,6 @@ class FrameKind:
         rows from it, with every column in its own type.
     first_row : int
         The input position of the source's first row.
-    coded : tuple of str
-        Input string columns read as a pandas ``Categorical`` coded from
-        polars' string views (:mod:`~mdwindow.interchange.views`): a pandas
-        result gets them back as ``str``.
 
     Examples
     --------
@@ -80,7 +76,6 @@ class FrameKind:
     pandas_dtypes: Mapping[str, Any] = field(default_factory=dict)
     source: Any = field(default=None, compare=False, repr=False)
     first_row: int = 0
-    coded: tuple[str, ...] = ()
 
     def to(self, output: str | None) -> FrameKind:
         """This kind, returned in ``output`` instead (None keeps it)."""

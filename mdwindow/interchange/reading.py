@@ -21,35 +21,11 @@ from mdwindow.interchange.kinds import (
     import_polars,
     top_module,
 )
-from mdwindow.interchange.views import is_string_view, view_categorical
 
 if TYPE_CHECKING:
     from mdwindow.core.options import WindowOptions
 
-__all__ = ["EngineColumns", "arrow_to_pandas", "option_columns", "read_column", "read_frame"]
-
-
-#: Whether :func:`read_frame` codes a polars string key from its views (see
-#: ``columns``). Off: a pandas result of such a read (``WindowResult.to("pandas")``)
-#: does not go through :func:`write_frame`, which would give the key back as ``str``;
-#: and on 3M rows (bench_dataframes.py --view-keys, a loaded 2-core machine) it
-#: gained no wall time reliably (paired pandas/polars 0.83-0.87 on, 0.86-0.93 off;
-#: an earlier pair of runs gave 0.98-1.03 on): the engine now codes a large
-#: chunk of str keys on two threads, the view pass runs on one.
-CODE_VIEW_KEYS = False
-
-
-class EngineColumns(tuple):
-    """The columns a run reads (a tuple of names, None where not named), and which
-    of them is the key: what :func:`option_columns` gives :func:`read_frame`."""
-
-    key: str | None = None
-
-    def __new__(cls, names: Iterable[str | None], key: str | None = None) -> EngineColumns:
-        columns = super().__new__(cls, names)
-        columns.key = key
-        return columns
-
+__all__ = ["arrow_to_pandas", "option_columns", "read_column", "read_frame"]
 
 # Arrow integers and booleans with missing values would become floats and
 # objects in pandas; its nullable dtypes keep them integers and booleans.
@@ -66,22 +42,18 @@ _NULLABLE = {
 }
 
 
-def option_columns(options: WindowOptions) -> EngineColumns:
+def option_columns(options: WindowOptions) -> tuple[str | None, ...]:
     """The input columns a run with these window options reads (None: not named).
 
-    What a front door passes to :func:`read_frame` as ``columns``; its ``key``
-    names the key column, which :func:`read_frame` may code as it reads it.
+    What a front door passes to :func:`read_frame` as ``columns``.
 
     Examples
     --------
     >>> from mdwindow.core.options import WindowOptions
-    >>> columns = option_columns(WindowOptions.build("1s", agg="ohlcv", arrival_time="recv"))
-    >>> columns, columns.key
-    (('ts', 'symbol', 'recv', 'price', 'size'), 'symbol')
+    >>> option_columns(WindowOptions.build("1s", agg="ohlcv", arrival_time="recv"))
+    ('ts', 'symbol', 'recv', 'price', 'size')
     """
-    return EngineColumns(
-        (options.time, options.key, options.arrival_time, *options.plan.columns), options.key
-    )
+    return (options.time, options.key, options.arrival_time, *options.plan.columns)
 
 
 def read_frame(
@@ -116,15 +88,6 @@ def read_frame(
         and the results are not pandas, only these are converted; frames of
         input rows are then written from the input itself (see
         :func:`write_frame`), so other columns are never converted at all.
-        When it is an :class:`EngineColumns` naming a key column (what
-        :func:`option_columns` gives), the results are not pandas and
-        :data:`CODE_VIEW_KEYS` is set, a
-        polars string key whose strings are all inline in their views (at
-        most 12 bytes, as tickers are) is read as a pandas ``Categorical``
-        coded straight from the views (:mod:`~mdwindow.interchange.views`)
-        instead of being copied into one string buffer: the engine takes
-        its codes as they are, and the results get the polars or Arrow
-        string type back.
 
     Returns
     -------
@@ -157,23 +120,18 @@ pyarrow Table or RecordBatch, or an object with the Arrow PyCapsule stream inter
             data = data.collect()
         source = data if library == "polars" else _arrow_table(data, name)
         wanted = _engine_columns(source, columns) if (output or library) != "pandas" else None
-        coded: dict[str, pd.Categorical] = {}
         if library == "polars":
-            key = None
-            if CODE_VIEW_KEYS and (output or library) != "pandas":
-                key = getattr(columns, "key", None)
-            table, coded = _polars_to_arrow(data if wanted is None else data.select(wanted), key)
+            table = _polars_to_arrow(data if wanted is None else data.select(wanted))
         else:
             table = source if wanted is None else source.select(wanted)
-        frame = arrow_to_pandas(table, first_row, coded)
+        frame = arrow_to_pandas(table, first_row)
         kind = FrameKind(
             library=output or library,
-            arrow_schema=_schema_without_views(table.schema),
+            arrow_schema=table.schema,
             polars_schema=data.schema if library == "polars" else None,
             pandas_dtypes=dict(frame.dtypes.items()),
             source=None if wanted is None else source,
             first_row=first_row,
-            coded=tuple(coded),
         )
     if row_column and kind.library != "pandas" and ROW_COLUMN in frame.columns:
         raise ValueError(
@@ -241,39 +199,20 @@ def _arrow_table(data: Any, name: str) -> pa.Table:
     return table
 
 
-def _polars_to_arrow(frame: Any, key: str | None = None) -> tuple[pa.Table, dict[str, Any]]:
-    """A polars frame in Arrow, strings as (large) strings for pandas' ``str``, and the
-    key column coded as a ``Categorical`` when its strings are inline in their views
-    (then left a string view in the table, which :func:`arrow_to_pandas` skips)."""
+def _polars_to_arrow(frame: Any) -> pa.Table:
+    """A polars frame in Arrow, strings as (large) strings for pandas' ``str``."""
     compat = getattr(import_polars(), "CompatLevel", None)
     if compat is None:  # pragma: no cover - polars before CompatLevel
-        return frame.to_arrow(), {}
+        return frame.to_arrow()
     # polars keeps strings as views and would copy them into large strings
     # itself; pyarrow's cast of the views does the same in about half the time.
     table = frame.to_arrow(compat_level=compat.newest())
-    coded: dict[str, Any] = {}
     for position, column_field in enumerate(table.schema):
         wanted = _without_views(column_field.type)
         if wanted != column_field.type:
-            column = table.column(position)
-            if column_field.name == key and is_string_view(column_field.type):
-                categorical = view_categorical(column)
-                if categorical is not None:
-                    coded[key] = categorical
-                    continue
-            table = table.set_column(
-                position, pa.field(column_field.name, wanted), column.cast(wanted)
-            )
-    return table, coded
-
-
-def _schema_without_views(schema: pa.Schema) -> pa.Schema:
-    """``schema`` with string views as the (large) strings that pandas reads."""
-    for position, column_field in enumerate(schema):
-        wanted = _without_views(column_field.type)
-        if wanted != column_field.type:
-            schema = schema.set(position, pa.field(column_field.name, wanted))
-    return schema
+            column = table.column(position).cast(wanted)
+            table = table.set_column(position, pa.field(column_field.name, wanted), column)
+    return table
 
 
 def _without_views(arrow_type: pa.DataType) -> pa.DataType:
@@ -306,24 +245,16 @@ def _engine_columns(source: Any, columns: Iterable[str | None] | None) -> list[s
     return [column for column in names if column in wanted]
 
 
-def arrow_to_pandas(
-    table: pa.Table, first_row: int, coded: dict[str, Any] | None = None
-) -> pd.DataFrame:
-    """An Arrow table as the pandas frame :func:`read_frame` makes, indexed from ``first_row``.
-
-    ``coded``: columns read already (by name), put in their place as they are.
-    """
+def arrow_to_pandas(table: pa.Table, first_row: int) -> pd.DataFrame:
+    """An Arrow table as the pandas frame :func:`read_frame` makes, indexed from ``first_row``."""
     # split_blocks: a column per block, so numbers and timestamps without
     # missing values are numpy views of the Arrow buffers, not copies into
     # one 2-D block. Arrow's types decide, not pandas metadata of whoever
     # wrote the table (it could restore an index that is no column here).
-    read = table.drop_columns(list(coded)) if coded else table
-    frame = read.to_pandas(split_blocks=True, ignore_metadata=True)
-    for position, column in enumerate(read.columns):
+    frame = table.to_pandas(split_blocks=True, ignore_metadata=True)
+    for position, column in enumerate(table.columns):
         if column.null_count and column.type in _NULLABLE:
             frame.isetitem(position, column.to_pandas(types_mapper=_NULLABLE.get))
-    for name, values in (coded or {}).items():
-        frame.insert(table.column_names.index(name), name, values)
     if first_row:
         frame = frame.set_axis(pd.RangeIndex(first_row, first_row + len(frame)), axis=0)
     attrs = (table.schema.metadata or {}).get(ATTRS_METADATA)

@@ -52,7 +52,7 @@ def write_frame(
     if rows and kind.source is not None:
         return _input_rows(frame, kind, index)
     if kind.library == "pandas":
-        return _uncoded(frame, kind)
+        return frame
     if index is not None:
         frame = frame.reset_index(names=index)
     table = _restore_arrow_types(_pandas_to_arrow(frame), frame, kind)
@@ -67,14 +67,6 @@ def write_frame(
 
 
 # -- writing -----------------------------------------------------------------
-
-
-def _uncoded(frame: pd.DataFrame, kind: FrameKind) -> pd.DataFrame:
-    """``frame`` with the key columns read as codes of string views as ``str`` again."""
-    columns = [c for c in _input_columns(frame, kind, list(frame.columns)) if c in kind.coded]
-    if not columns:
-        return frame
-    return frame.assign(**{c: frame[c].astype("str") for c in columns})
 
 
 def _pandas_to_arrow(frame: pd.DataFrame) -> pa.Table:

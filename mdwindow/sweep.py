@@ -9,29 +9,14 @@ scan with the row rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
-
-import pandas as pd
 
 from mdwindow.core.grid import SWEEP_COLUMNS, TickColumns, read_grid, scan_rows
 from mdwindow.core.options import TumblingWindowSpec, WindowOptions
-from mdwindow.core.times import to_nanos
+from mdwindow.core.times import to_nanos_list
 from mdwindow.interchange import FrameLike, option_columns, read_frame, write_frame
 
 __all__ = ["SWEEP_COLUMNS", "sweep"]
-
-
-def _durations(values: Any, name: str) -> list[int]:
-    if isinstance(values, str) or not isinstance(values, Iterable):
-        values = [values]
-    out = [to_nanos(v, name) for v in values]
-    if not out:
-        raise ValueError(f"{name}: got an empty sequence; give at least one duration")
-    for value in out:
-        if value < 0:
-            raise ValueError(f"{name}: got {pd.Timedelta(value)}; durations must be >= 0")
-    return out
 
 
 def sweep(
@@ -128,8 +113,8 @@ def sweep(
     >>> grid["latency_median"].dt.total_seconds().tolist()
     [0.5, 2.0, 2.0, 3.0]
     """
-    lag_values = _durations(lags, "lags")
-    lateness_values = _durations(lateness, "lateness")
+    lag_values = to_nanos_list(lags, "lags")
+    lateness_values = to_nanos_list(lateness, "lateness")
     cfg = WindowOptions.build(
         spec,
         scope=scope,

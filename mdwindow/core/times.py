@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -187,3 +188,25 @@ def timedelta_array(values: np.ndarray) -> pd.arrays.TimedeltaArray:
         return pd.arrays.TimedeltaArray._simple_new(nanos, dtype=nanos.dtype)
     except (AttributeError, TypeError):  # pragma: no cover - other pandas versions
         return pd.array(nanos)
+
+
+def to_nanos_list(values: Any, name: str) -> list[int]:
+    """Durations (one, or a sequence of them) as int64 nanoseconds, each >= 0, in the
+    order given; an empty sequence is an error naming ``name``.
+
+    Examples
+    --------
+    >>> to_nanos_list(["1s", "0s"], "lags")
+    [1000000000, 0]
+    >>> to_nanos_list("250ms", "lags")
+    [250000000]
+    """
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        values = [values]
+    out = [to_nanos(v, name) for v in values]
+    if not out:
+        raise ValueError(f"{name}: got an empty sequence; give at least one duration")
+    for value in out:
+        if value < 0:
+            raise ValueError(f"{name}: got {pd.Timedelta(value)}; durations must be >= 0")
+    return out

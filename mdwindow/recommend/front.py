@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +18,7 @@ from mdwindow.core.grid.disorder import (
 )
 from mdwindow.core.grid.key_losses import KEY_LOSS_COLUMNS, key_losses
 from mdwindow.core.options import TumblingWindowSpec, WindowOptions
-from mdwindow.core.times import to_nanos
+from mdwindow.core.times import to_nanos_list
 from mdwindow.interchange import FrameLike, read_frame
 from mdwindow.recommend.choice import (
     LOSS_COLUMNS,
@@ -44,15 +43,7 @@ TARGET_SHARES = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 def _grid_values(values: Any, name: str) -> list[int]:
     """Distinct durations (ns, >= 0), ascending."""
-    if isinstance(values, str) or not isinstance(values, Iterable):
-        values = [values]
-    out = [to_nanos(v, name) for v in values]
-    if not out:
-        raise ValueError(f"{name}: got an empty sequence; give at least one duration (or None)")
-    for value in out:
-        if value < 0:
-            raise ValueError(f"{name}: got {pd.Timedelta(value)}; durations must be >= 0")
-    return sorted(set(out))
+    return sorted(set(to_nanos_list(values, name)))
 
 
 def derived_grids(

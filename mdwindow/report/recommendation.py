@@ -22,7 +22,6 @@ import pandas as pd
 
 from mdwindow.core.grid import TickColumns, read_grid, scan_rows
 from mdwindow.core.options import WindowOptions
-from mdwindow.core.times import to_nanos
 from mdwindow.plotting import duration_text, plot_recommendation
 from mdwindow.recommend import Recommendation, TargetNotMet
 from mdwindow.recommend.choice import annotate_grid, check_target, percent_text
@@ -33,7 +32,6 @@ from mdwindow.report.page import figure_png, image_html, table_html
 __all__ = [
     "FORCING_ROWS",
     "ReportGrids",
-    "durations",
     "grid_pass",
     "grid_points",
     "recommendation_section",
@@ -71,23 +69,6 @@ class ReportGrids:
     derived_lags: bool
     derived_latenesses: bool
     max_drop_rate: float
-
-
-def durations(values: Sequence[Any], name: str) -> list[int]:
-    """Durations as ns, each >= 0, in the order given.
-
-    Examples
-    --------
-    >>> durations(["1s", "0s"], "lags")
-    [1000000000, 0]
-    """
-    out = [to_nanos(v, name) for v in values]
-    if not out:
-        raise ValueError(f"{name}: got an empty sequence; give at least one duration (or None)")
-    for value in out:
-        if value < 0:
-            raise ValueError(f"{name}: got {pd.Timedelta(value)}; durations must be >= 0")
-    return out
 
 
 def grid_points(

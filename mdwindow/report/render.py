@@ -12,10 +12,11 @@ from typing import Any
 import pandas as pd
 
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
+from mdwindow.core.times import to_nanos_list
 from mdwindow.interchange import FrameLike, option_columns, read_frame
 from mdwindow.recommend import recommend
 from mdwindow.report.page import document
-from mdwindow.report.recommendation import durations, grid_pass, recommendation_section
+from mdwindow.report.recommendation import grid_pass, recommendation_section
 from mdwindow.report.sections import (
     balance_section,
     drops_section,
@@ -112,9 +113,9 @@ def render_report(
     ticks, _ = read_frame(ticks, output="pandas", columns=option_columns(cfg))
     keywords = cfg.keywords()
     result = tumbling_windows(ticks, keywords.pop("window_size"), **keywords)
-    given_lags = None if lags is None else durations(list(lags), "lags")
+    given_lags = None if lags is None else to_nanos_list(list(lags), "lags")
     given_latenesses = (
-        None if lateness_grid is None else durations(list(lateness_grid), "lateness_grid")
+        None if lateness_grid is None else to_nanos_list(list(lateness_grid), "lateness_grid")
     )
     lag_values = given_lags if given_lags is not None else _lag_grid(cfg.policy.lag)
     lateness_values = (

@@ -39,7 +39,7 @@ from mdwindow.core.pane_columns import (
     T_WATERMARK,
     PaneColumns,
 )
-from mdwindow.core.ring_layout import D_LATE_BY, D_ROW, D_START, D_WATERMARK
+from mdwindow.core.ring_layout import note_dropped
 from mdwindow.core.rules import (
     DROPPED,
     LATE,
@@ -310,10 +310,7 @@ def final_rows(
             if state == DROPPED:
                 accepted = False
                 d = c[C_DROPPED]
-                out.dropped[D_ROW, d] = i
-                out.dropped[D_LATE_BY, d] = how_late
-                out.dropped[D_START, d] = st
-                out.dropped[D_WATERMARK, d] = w_before
+                note_dropped(out.dropped, d, i, how_late, st, w_before)
                 c[C_DROPPED] += 1
             elif late:
                 out.late_rows[c[C_LATE]] = i

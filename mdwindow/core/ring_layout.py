@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from mdwindow.core.jit import nrt_free_inline
 from mdwindow.core.pane_columns import PaneColumns
 
 #: Fields of ``slots`` (int64, ``slots[slot, field]``: a slot's fields share a cache line).
@@ -27,6 +28,17 @@ SLOT_FIELDS = 13
 N_COUNTERS = 9
 #: Fields of ``dropped`` (int64, one column per dropped row).
 D_ROW, D_LATE_BY, D_START, D_WATERMARK = range(4)
+
+
+@nrt_free_inline
+def note_dropped(dropped, d, row, late_by, start, watermark):  # pragma: no cover - compiled
+    """Record dropped row ``row`` as entry ``d`` of a pass's ``dropped`` (4, n) array."""
+    dropped[D_ROW, d] = row
+    dropped[D_LATE_BY, d] = late_by
+    dropped[D_START, d] = start
+    dropped[D_WATERMARK, d] = watermark
+
+
 #: What :func:`ring_rows` returns: done, or a window found no ring position
 #: (a ring too small for the data: never, by the bound above; the driver
 #: then runs the heap pass instead).

@@ -46,10 +46,6 @@ from mdwindow.core.ring_layout import (
     C_REJECTED,
     C_UNUSED,
     CLASH,
-    D_LATE_BY,
-    D_ROW,
-    D_START,
-    D_WATERMARK,
     DONE,
     S_FIRED,
     S_KEY,
@@ -60,6 +56,7 @@ from mdwindow.core.ring_layout import (
     S_ROWS,
     S_START,
     S_WINDOW,
+    note_dropped,
 )
 from mdwindow.core.ring_slots import add_row, find_or_open, free_slot, write_pane
 from mdwindow.core.rules import (
@@ -319,10 +316,7 @@ def ring_rows(
             )  # fmt: skip
         if status == DROPPED:
             d = c[C_DROPPED]
-            out.dropped[D_ROW, d] = i
-            out.dropped[D_LATE_BY, d] = how_late
-            out.dropped[D_START, d] = st
-            out.dropped[D_WATERMARK, d] = w_before
+            note_dropped(out.dropped, d, i, how_late, st, w_before)
             c[C_DROPPED] += 1
             continue
         late = status == LATE

@@ -53,6 +53,23 @@ def nearest(options: list[tuple[str, pd.Timedelta]], value: Any) -> pd.Timedelta
     return min((v for _, v in options), key=lambda v: abs(v - target))
 
 
+def offered_value(control: Any, name: str, value: Any) -> Any:
+    """``value`` as ``control`` (named ``name`` in :meth:`WatermarkTuner.set`) holds it;
+    a ValueError naming what it offers when it does not offer ``value``."""
+    typed = value
+    if name in ("lag", "allowed_lateness", "size"):
+        value, offered = pd.Timedelta(value), [v for _, v in control.options]
+    else:
+        value, offered = str(value), list(control.options)
+    if value not in offered:
+        shown = [duration_text(v) if isinstance(v, pd.Timedelta) else v for v in offered]
+        hint = ""
+        if value == "partition":
+            hint = " (scope 'partition' needs a tuner built with partitions=P)"
+        raise ValueError(f"{name}: {typed!r} is not offered; choose one of {shown}{hint}")
+    return value
+
+
 class TunerControls:
     """The sliders and menus in a grid; below them the scope buttons and the
     recommendation's button.

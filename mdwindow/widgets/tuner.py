@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from mdwindow.core.grid import TunerGrids, judge_rows, load_compiled
 from mdwindow.core.options import TumblingWindowSpec, WatermarkPolicy, WindowOptions
@@ -32,11 +30,17 @@ from mdwindow.interchange import FrameLike, option_columns, read_frame
 from mdwindow.plotting import duration_text
 from mdwindow.plotting.style import plain_text
 from mdwindow.plotting.tuner_figure import CSS_SIZE, PIXEL_RATIO, TunerFigure, zoom
-from mdwindow.recommend import Recommendation, recommend_from_grid
+from mdwindow.recommend import Recommendation
 from mdwindow.recommend.choice import check_target
 from mdwindow.result import WindowResult
-from mdwindow.widgets.controls import TunerControls, duration_options, import_ipywidgets
-from mdwindow.widgets.summary import recommendation_html, summary_html
+from mdwindow.widgets.controls import (
+    TunerControls,
+    duration_options,
+    import_ipywidgets,
+    offered_value,
+)
+from mdwindow.widgets.recommended import RecommendedPoints, show_recommendation
+from mdwindow.widgets.summary import summary_html
 from mdwindow.windows import tumbling_windows
 
 __all__ = ["MAX_POINTS", "ZOOM_ROWS", "WatermarkTuner", "tune"]
@@ -165,7 +169,6 @@ class WatermarkTuner:
                 f"pixel_ratio: got {pixel_ratio!r}; give a number from 0.5 to 4 (bitmap "
                 "pixels per CSS pixel of the figure, e.g. 2 for a high-density screen)"
             )
-        self._recommendations: dict[Any, tuple[Recommendation | None, str]] = {}
         counts = ticks[cfg.key].value_counts()
         if counts.empty:
             raise ValueError(f"ticks: column {cfg.key!r} has no keys to tune on")
@@ -178,6 +181,7 @@ class WatermarkTuner:
             [v.value for _, v in lag_options],
             [v.value for _, v in lateness_options],
         )
+        self._recommended = RecommendedPoints(self._grids, self.max_drop_rate)
         # Scope "partition" needs partitions: offered only when they were given.
         scopes = [scope for scope in SCOPES if scope != "partition" or cfg.partitions]
         self.controls = TunerControls(
@@ -304,23 +308,7 @@ class WatermarkTuner:
         self._holding = True
         try:
             for name, value in values.items():
-                control = controls[name]
-                typed = value
-                if name in ("lag", "allowed_lateness", "size"):
-                    value, offered = pd.Timedelta(value), [v for _, v in control.options]
-                else:
-                    value, offered = str(value), list(control.options)
-                if value not in offered:
-                    shown = [
-                        duration_text(v) if isinstance(v, pd.Timedelta) else v for v in offered
-                    ]
-                    hint = ""
-                    if value == "partition":
-                        hint = " (scope 'partition' needs a tuner built with partitions=P)"
-                    raise ValueError(
-                        f"{name}: {typed!r} is not offered; choose one of {shown}{hint}"
-                    )
-                control.value = value
+                controls[name].value = offered_value(controls[name], name, value)
         except (ValueError, TypeError) as exc:
             self._holding = False
             self._show_problem(str(exc))
@@ -337,39 +325,11 @@ class WatermarkTuner:
         """Move lag and lateness to the recommended point (one update); a message
         when there is none."""
         if self.recommendation is None:
-            _, problem = self._recommend(self._state())
+            _, problem = self._recommended.of(self._state())
             self._show_problem(f"no recommended point: {problem}")
             return
         rec = self.recommendation
         self.set(lag=rec.lag, allowed_lateness=rec.allowed_lateness)
-
-    def _recommend(self, cfg: WindowOptions) -> tuple[Recommendation | None, str]:
-        """The recommended point of the grid of ``cfg``'s window size and scope, or why
-        there is none (kept per grid)."""
-        key = (cfg.spec.size_ns, cfg.scope, cfg.idle_arg)
-        if key not in self._recommendations:
-            try:
-                found = (
-                    recommend_from_grid(self._grids.grid(cfg), max_drop_rate=self.max_drop_rate),
-                    "",
-                )
-            except ValueError as exc:  # TargetNotMet, or no valid rows to judge
-                found = None, str(exc)
-            self._recommendations[key] = found
-        return self._recommendations[key]
-
-    def _show_recommendation(self, rec: Recommendation | None, problem: str) -> None:
-        button = self.controls.recommend_button
-        self.recommendation = rec
-        button.disabled = rec is None
-        if rec is None:
-            button.tooltip = f"no point of the sliders meets the target: {problem}"
-        else:
-            button.tooltip = (
-                f"move the sliders to lag {duration_text(rec.lag)}, "
-                f"lateness {duration_text(rec.allowed_lateness)}"
-            )
-        self.controls.recommend_html.value = recommendation_html(rec, self.max_drop_rate, problem)
 
     # -- updating ------------------------------------------------------------
 
@@ -393,7 +353,7 @@ class WatermarkTuner:
                 )
             if not self._view.laid_out:
                 self._view.lay_out(grid)
-            rec, problem = self._recommend(cfg)
+            rec, problem = self._recommended.of(cfg)
             judged = judge_rows(rows, cfg.policy.lag_ns, cfg.policy.lateness_ns)
             self._draw_rows(cfg, rows, judged)
             self.image.value = self._view.finish(
@@ -412,7 +372,8 @@ class WatermarkTuner:
         self.image.layout.opacity = "1"
         self.summary = point
         self.summary_html.value = summary_html(point)
-        self._show_recommendation(rec, problem)
+        self.recommendation = rec
+        show_recommendation(self.controls, rec, self.max_drop_rate, problem)
 
     def _draw_rows(self, cfg: WindowOptions, rows: Any, judged: Any) -> None:
         spec, policy = cfg.spec, cfg.policy
@@ -436,12 +397,6 @@ class WatermarkTuner:
             tradeoff=(spec.size, policy.scope),
         )
 
-    @staticmethod
-    def summary_point_for(grid: pd.DataFrame, policy: WatermarkPolicy) -> float:
-        """The drop rate of the grid point the controls describe."""
-        row = grid[(grid["lag"] == policy.lag) & (grid["lateness"] == policy.allowed_lateness)]
-        return float(row["drop_rate"].iloc[0])
-
     def _show_problem(self, text: str) -> None:
         # The previous picture stays (an empty image shows a broken-image box),
         # but greyed out, so it is not taken for the refused setting's.
@@ -460,20 +415,8 @@ class WatermarkTuner:
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
         bundle["text/plain"] = f"{self!r}\n({NOT_RUNNING})"
         if self.image.value and not self.message:
-            bundle["image/png"] = base64.b64encode(self._saved_picture()).decode("ascii")
+            bundle["image/png"] = base64.b64encode(self._view.page_picture()).decode("ascii")
         return bundle
-
-    def _saved_picture(self) -> bytes:
-        """The figure as the page shows it, at one bitmap pixel per CSS pixel (fewer
-        bytes than the image widget's, for the saved notebook)."""
-        from PIL import Image
-
-        pixels = np.asarray(self._view.canvas.buffer_rgba())[:, :, :3]
-        picture = Image.fromarray(np.ascontiguousarray(pixels))
-        picture = picture.resize(CSS_SIZE, Image.Resampling.BOX)
-        out = io.BytesIO()
-        picture.save(out, format="png", optimize=True)
-        return out.getvalue()
 
     def __repr__(self) -> str:
         idle = self.policy.idle_timeout

@@ -17,6 +17,7 @@ from mdwindow.core.ring_work import MAX_RING_ENTRIES, open_rows_of, ring_size, r
 from mdwindow.core.step import ChunkRows, PassResult, fused_rows
 
 _EMPTY = np.empty(0, np.int64)
+_NEVER = np.iinfo(np.int64).max
 
 
 def ring_of(cfg, n_keys: int) -> int | None:
@@ -104,7 +105,7 @@ def ring_step(
     _, kept = open_rows_of(
         work, ring, cfg.spec.size_ns, cfg.spec.offset_ns, state.rows_seen, open_key,
         open_start, old["key"], old["start"], old_ids, coded.codes, coded.key_map, prepared.t,
-        chunk.bad_time, new_rows, new_ids,
+        chunk.bad_time, new_rows, new_ids, np.full(len(work.last_slot), _NEVER, np.int64),
     )  # fmt: skip
     n_panes = int(c[rings.C_EMITTED])
     return PassResult(

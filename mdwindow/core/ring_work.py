@@ -154,7 +154,7 @@ def ring_work(
 @nrt_free
 def open_rows_of(
     work, ring, size, offset, base, open_key, open_start, old_key, old_start, old_ids,
-    key, key_map, t, bad_time, new_rows, new_ids,
+    key, key_map, t, bad_time, new_rows, new_ids, low,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Number the open windows ``0 .. open-1`` and find the rows they hold.
 
@@ -164,7 +164,9 @@ def open_rows_of(
     and ``new_ids`` their windows' new ids. A valid row of an open window's
     key and start is in that window: a window closes once and for all, and
     while it is open none of its rows is dropped. Only chunk rows from the
-    first row of the oldest window opened in this chunk are looked at.
+    first row of the oldest window opened in this chunk are looked at, and
+    of those only rows not older than their key's oldest open window, whose
+    start ``low`` (one entry per key code, all the int64 maximum) receives.
     Returns ``(open windows, rows in new_rows)``.
     """
     slots = work.slots
@@ -179,6 +181,8 @@ def open_rows_of(
         open_key[n_open] = k
         open_start[n_open] = slots[g, S_START]
         n_open += 1
+        if slots[g, S_START] < low[k]:
+            low[k] = slots[g, S_START]
         arrival = slots[g, S_FIRST_ROW]
         if arrival < first:
             first = arrival
@@ -197,6 +201,8 @@ def open_rows_of(
         if k < 0 or (has_bad and bad_time[i] != 0):
             continue
         ti = t[i]
+        if ti < low[k]:
+            continue  # older than every open window of its key
         g = work.last_slot[k]
         if g < 0 or not in_window(ti, slots[g, S_START], size):
             st, reason = window_start(ti, False, False, size, offset)

@@ -215,6 +215,39 @@ def test_first_big_chunk_coded_in_halves(monkeypatch):
         pd.testing.assert_frame_equal(getattr(split, name), getattr(whole, name), obj=name)
 
 
+@settings(max_examples=25)
+@given(
+    keys=st.lists(st.sampled_from(["A", "BB", "", "SYM491", "LONGER_THAN_8", "é"]), max_size=40),
+    codes=st.lists(st.integers(0, 5), max_size=50),
+    split=st.integers(1, 60),
+    large=st.booleans(),
+)
+def test_key_column_gathered_in_halves_equals_take(keys, codes, split, large):
+    """The key column of a result frame, gathered in two halves at once from
+    SPLIT_GATHER rows on, holds the strings ``take`` gives."""
+    import pyarrow as pa
+
+    from mdwindow.core import frames
+    from mdwindow.core.key_coding import _NO_ORDER, KeyTable, _run_factorize
+
+    kind = pa.large_string() if large else pa.string()
+    keys = list(dict.fromkeys(keys)) or ["A"]
+    values = pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(keys, kind)]))
+    table, _, _ = _run_factorize(
+        [pa.array(keys, kind)], _NO_ORDER, KeyTable.empty(), True, np.empty(len(keys), np.int32)
+    )
+    positions = np.array([c % len(keys) for c in codes], np.int64)
+    saved = frames.SPLIT_GATHER
+    frames.SPLIT_GATHER = split
+    try:
+        taken = frames.take_values(values, positions, (table.offsets, table.data))
+    finally:
+        frames.SPLIT_GATHER = saved
+    assert list(taken) == [keys[p] for p in positions]
+    assert taken.dtype == values.dtype
+    assert taken._pa_array.type == values._pa_array.type
+
+
 @settings(max_examples=12)
 @given(
     symbols=st.integers(80, 120),

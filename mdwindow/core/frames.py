@@ -10,6 +10,7 @@ makes its placements once. The per-row frames are in
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,10 @@ def take_values(values: Any, positions: np.ndarray, strings: Any = None) -> Any:
     return plain_values(values.take(positions))
 
 
+#: Key columns of at least this many rows are gathered in two halves at once.
+SPLIT_GATHER = 1 << 18
+
+
 def _gathered(values: Any, positions: np.ndarray, offsets: np.ndarray, data: np.ndarray):
     """``values.take(positions)`` built from the strings' own buffers, or None."""
     import pyarrow as pa
@@ -78,15 +83,43 @@ def _gathered(values: Any, positions: np.ndarray, offsets: np.ndarray, data: np.
     kind = chunked.type
     if chunked.null_count or not (pa.types.is_large_string(kind) or pa.types.is_string(kind)):
         return None
-    out_offsets, out_data = gather_strings(offsets, data, positions.astype(np.int64, copy=False))
-    if pa.types.is_string(kind):
-        if len(out_data) > np.iinfo(np.int32).max:
-            return None
-        out_offsets = out_offsets.astype(np.int32)
-    array = pa.Array.from_buffers(
-        kind, len(positions), [None, pa.py_buffer(out_offsets), pa.py_buffer(out_data)]
-    )
-    chunked = pa.chunked_array([array], kind)
+    positions = positions.astype(np.int64, copy=False)
+    if len(positions) >= SPLIT_GATHER:
+        # Two halves at once (the kernel releases the GIL): two Arrow chunks.
+        half = len(positions) // 2
+        later: list[Any] = [None]
+
+        def gather_later() -> None:
+            try:
+                later[0] = gather_strings(offsets, data, positions[half:])
+            except BaseException as error:  # re-raised below, in the caller's thread
+                later[0] = error
+
+        helper = threading.Thread(target=gather_later, name="mdwindow-gather")
+        helper.start()
+        try:
+            first = gather_strings(offsets, data, positions[:half])
+        finally:
+            helper.join()
+        if isinstance(later[0], BaseException):
+            raise later[0]
+        pieces = [first, later[0]]
+    else:
+        pieces = [gather_strings(offsets, data, positions)]
+    arrays = []
+    for out_offsets, out_data in pieces:
+        if pa.types.is_string(kind):
+            if len(out_data) > np.iinfo(np.int32).max:
+                return None
+            out_offsets = out_offsets.astype(np.int32)
+        arrays.append(
+            pa.Array.from_buffers(
+                kind,
+                len(out_offsets) - 1,
+                [None, pa.py_buffer(out_offsets), pa.py_buffer(out_data)],
+            )
+        )
+    chunked = pa.chunked_array(arrays, kind)
     if isinstance(values, pd.arrays.ArrowStringArray) and pa.types.is_large_string(kind):
         try:
             # The array is of the values' own type: skip the constructor's checks.

@@ -28,9 +28,26 @@ _CATEGORIES = {names: pd.CategoricalDtype(list(names)) for names in (STATUSES, T
 
 def categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
     # The codes come from this module and are always in range: skip the check.
-    return pd.Categorical.from_codes(
-        codes.astype(np.int8, copy=False), dtype=_CATEGORIES[categories], validate=False
-    )
+    codes = codes.astype(np.int8, copy=False)
+    dtype = _CATEGORIES[categories]
+    if _SIMPLE_CATEGORICAL:
+        return pd.Categorical._simple_new(codes, dtype)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)  # pragma: no cover
+
+
+def _simple_categorical() -> bool:
+    """Whether ``Categorical._simple_new`` builds what ``from_codes`` builds (pandas 2+)."""
+    try:
+        codes = np.array([1, 0, -1], np.int8)
+        dtype = pd.CategoricalDtype(["a", "b"])
+        made = pd.Categorical._simple_new(codes, dtype)
+        expected = pd.Categorical.from_codes(codes, dtype=dtype)
+        return bool(made.equals(expected) and list(made[:2]) == ["b", "a"] and pd.isna(made[2]))
+    except Exception:  # pragma: no cover - other pandas
+        return False
+
+
+_SIMPLE_CATEGORICAL = _simple_categorical()
 
 
 # --------------------------------------------------------------------------

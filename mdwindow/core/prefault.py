@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import numpy as np
 
@@ -100,10 +100,9 @@ def _follow(runs, items: int, progress: np.ndarray, index: int, done: threading.
             time.sleep(0.0002)
 
 
-@contextmanager
 def populated_ahead(
     arrays: Sequence[np.ndarray], items: int, progress: np.ndarray, index: int
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """While the body runs, populate the pages of ``arrays`` (each holding ``items``
     items along its last axis) ahead of ``progress[index]``, the number of items
     the body has written so far.
@@ -119,8 +118,17 @@ def populated_ahead(
     True
     """
     if _MADVISE is None or _works is False or sum(a.nbytes for a in arrays) < MIN_BYTES:
-        yield
-        return
+        return _NOTHING  # (most pushes of a stream: no generator to run)
+    return _following(arrays, items, progress, index)
+
+
+_NOTHING = nullcontext()
+
+
+@contextmanager
+def _following(
+    arrays: Sequence[np.ndarray], items: int, progress: np.ndarray, index: int
+) -> Iterator[None]:
     runs = _rows(arrays, items)
     done = threading.Event()
     helper = threading.Thread(

@@ -73,6 +73,9 @@ def _check_columns(cfg: WindowOptions, frame: pd.DataFrame) -> None:
         )
 
 
+#: The column index last read by :func:`column_values`, and positions found in it.
+_LOCATED: tuple[Any, dict[str, Any]] = (None, {})
+
 #: Columns that ``late``, ``rejected`` add to the input's own columns.
 ADDED_COLUMNS = ("arrival", "window_start", "window_end", "watermark", "late_by", "reason")
 
@@ -80,17 +83,35 @@ ADDED_COLUMNS = ("arrival", "window_start", "window_end", "watermark", "late_by"
 def time_kind(values: Any) -> str:
     """``"datetime"``, ``"integer"`` or ``"other"`` (refused by the time conversion)."""
     dtype = values.dtype
-    if is_datetime(dtype):
-        return "datetime"
-    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        return "integer"
-    return "other"
+    kind = _TIME_KINDS.get(dtype)
+    if kind is None:
+        kind = "other"
+        if is_datetime(dtype):
+            kind = "datetime"
+        elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            kind = "integer"
+        _TIME_KINDS[dtype] = kind
+    return kind
+
+
+#: What :func:`time_kind` and :func:`_is_number` found of each dtype (a chunk per push
+#: asks again for the same few dtypes).
+_TIME_KINDS: dict[Any, str] = {}
+_NUMBERS: dict[Any, bool] = {}
 
 
 def column_values(frame: pd.DataFrame, name: str) -> Any:
     """The values (numpy or pandas array) of column ``name``, without building a Series."""
+    global _LOCATED
     try:
-        loc = frame.columns.get_loc(name)
+        columns = frame.columns
+        # Slices of one frame share their column index: its positions are found once.
+        labels, found = _LOCATED
+        if labels is not columns:
+            labels, found = _LOCATED = (columns, {})
+        loc = found.get(name)
+        if loc is None:
+            loc = found[name] = columns.get_loc(name)
         if isinstance(loc, (int, np.integer)):
             return frame._mgr.iget_values(loc)
     except AttributeError:  # pragma: no cover - other pandas versions
@@ -199,7 +220,12 @@ def prepare(cfg: WindowOptions, state: State, frame: pd.DataFrame) -> Prepared:
 
 
 def _is_number(dtype: Any) -> bool:
-    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    number = _NUMBERS.get(dtype)
+    if number is None:
+        number = _NUMBERS[dtype] = bool(
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        )
+    return number
 
 
 def nonzero_or_empty(flags: np.ndarray) -> np.ndarray:

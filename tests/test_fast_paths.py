@@ -282,3 +282,44 @@ def test_many_windows_of_one_start_in_key_order(symbols, seed, scope, emit, data
     assert result.windows.groupby(["emit_row", "window_start"]).size().max() > 24
     cuts = data.draw(st.lists(st.integers(0, len(ticks)), max_size=3))
     assert_same(chunked(ticks, "1s", cuts, **opts), result)
+
+
+@settings(max_examples=300)
+@given(
+    size=st.one_of(
+        st.integers(1, 2**63 - 1),
+        st.integers(0, 62).map(lambda e: 2**e),
+        st.integers(1, 2**20).map(lambda d: d * 10**9),
+    ),
+    data=st.data(),
+)
+def test_ring_position_is_the_grid_number_modulo_the_ring(size, data):
+    """The ring pass numbers window starts without a division: the position equals
+    ``(start // size) & mask`` for every start on the grid, at the int64 edges too."""
+    from mdwindow.core.ring_slots import grid_numbering, ring_position
+
+    offset = data.draw(st.integers(0, size - 1), label="offset")
+    low, high = -(2**63), 2**63 - 1
+    n = data.draw(st.integers(-((offset - low) // size), (high - offset) // size), label="n")
+    start = offset + n * size
+    mask = data.draw(st.sampled_from([0, 1, 3, 7, 15, 31, 63]), label="mask")
+    grid = grid_numbering(size)
+    assert ring_position(start, size, offset, grid, mask) == (start // size) & mask
+
+
+@given(
+    t=st.integers(-(2**63) + 1, 2**63 - 1),
+    size=st.integers(1, 2**62),
+    offset=st.integers(-(2**62), 2**62),
+)
+def test_window_start_for_any_offset(t, size, offset):
+    """``window_start`` is ``offset + floor((t - offset) / size) * size`` whether the
+    offset is a spec's (in ``[0, size)``) or any other."""
+    from mdwindow.core.rules import VALID, window_start
+
+    start, reason = window_start(t, False, False, size, offset)
+    expected = t - (t - offset) % size
+    if reason == VALID:
+        assert start == expected
+    else:
+        assert expected < -(2**63) + 1 or expected > 2**63 - 1 - size

@@ -236,7 +236,7 @@ def _settle(work, ring, gm, lag, size, scope_of_key):  # pragma: no cover - comp
 
 @nrt_free
 def ring_rows(
-    inp, out, work, base, per_key, ring, size, offset, lag, lateness, fuse, track, updates
+    inp, out, work, base, per_key, ring, size, offset, grid, lag, lateness, fuse, track, updates
 ):  # pragma: no cover - compiled
     """Judge every row, put it in its window and emit windows as the watermark passes.
 
@@ -249,7 +249,9 @@ def ring_rows(
     or dropped silently after its on-time pane (when the watermark reached
     its end) and its late panes (one per late row) with ``updates``.
     ``base`` is the arrival position of the chunk's first row; with
-    ``track`` the window of every row is recorded. Returns DONE, or CLASH.
+    ``track`` the window of every row is recorded; ``grid`` is
+    :func:`~mdwindow.core.ring_slots.grid_numbering` of ``size``. Returns
+    DONE, or CLASH.
     """
     c = work.counters
     slots = work.slots
@@ -262,7 +264,9 @@ def ring_rows(
         s = inp.scope_of_key[k]
         # (Arrival of the first row unknown: before this chunk.)
         st = inp.old_start[j]
-        g = find_or_open(k, st, s, -1, 1, out, work, ring, per_key, size, fuse, track)
+        g = find_or_open(
+            k, st, s, -1, 1, out, work, ring, per_key, size, offset, grid, fuse, track
+        )
         if g < 0:
             return CLASH
         work.last_slot[k] = g
@@ -324,8 +328,9 @@ def ring_rows(
             # A window whose first row is late has no on-time pane.
             fired = 1 if late or not updates else 0
             g = find_or_open(
-                k, st, s, base + i, fired, out, work, ring, per_key, size, fuse, track
-            )
+                k, st, s, base + i, fired, out, work, ring, per_key, size, offset, grid, fuse,
+                track,
+            )  # fmt: skip
             if g < 0:
                 return CLASH
             work.last_slot[k] = g

@@ -43,9 +43,40 @@ from mdwindow.core.ring_layout import (
 from mdwindow.core.rules import fire_level
 
 
+def grid_numbering(size: int) -> tuple[int, int]:
+    """``(shift, inverse)`` that number window starts of windows of ``size`` without a
+    division (see :func:`ring_position`); shift -1 when they cannot.
+
+    ``size = d * 2**shift`` with ``d`` odd, and ``inverse * d == 1`` modulo 2**64.
+    """
+    shift = (size & -size).bit_length() - 1
+    if shift > 58:
+        return -1, 0
+    inverse = pow(size >> shift, -1, 1 << 64)
+    return shift, inverse - (1 << 64) if inverse >= 1 << 63 else inverse
+
+
+@nrt_free_inline
+def ring_position(st, size, offset, grid, mask):  # pragma: no cover - compiled
+    """``(st // size) & mask``, the ring position of window start ``st``, for a
+    ``mask`` of at most 63 and an ``offset`` in ``[0, size)``.
+
+    ``st - offset`` is a multiple of ``size``: dividing it exactly is a shift
+    and a product by the inverse of the odd part of ``size`` (modulo 2**64,
+    whose low ``64 - shift`` bits are those of the quotient), cheaper than a
+    division; ``st // size`` equals that quotient as the offset is below
+    ``size``.
+    """
+    shift, inverse = grid
+    if shift < 0:
+        return (st // size) & mask
+    x = (np.uint64(st) - np.uint64(offset)) >> np.uint64(shift)
+    return np.int64((x * np.uint64(inverse)) & np.uint64(mask))
+
+
 @nrt_free_inline
 def find_or_open(
-    k, st, s, row, fired, out, work, ring, per_key, size, fuse, track
+    k, st, s, row, fired, out, work, ring, per_key, size, offset, grid, fuse, track
 ):  # pragma: no cover - compiled
     """The slot of window (k, st), opened when new; -1 when its ring position is taken.
 
@@ -53,7 +84,7 @@ def find_or_open(
     it is ``fired`` (emit="updates": it will have no on-time pane).
     """
     slots = work.slots
-    pos = (st // size) & (ring - 1)
+    pos = ring_position(st, size, offset, grid, ring - 1)
     at = k * ring + pos
     g = work.key_ring[at]
     if g >= 0:

@@ -13,6 +13,7 @@ from mdwindow.core import ring_layout as rings
 from mdwindow.core.pane_columns import N_COUNT, N_ROW, first_panes, new_pane_columns
 from mdwindow.core.prefault import populated_ahead
 from mdwindow.core.ring_pass import ring_rows
+from mdwindow.core.ring_slots import grid_numbering
 from mdwindow.core.ring_work import MAX_RING_ENTRIES, open_rows_of, ring_size, ring_work
 from mdwindow.core.step import ChunkRows, PassResult, fused_rows
 
@@ -84,14 +85,15 @@ def ring_step(
         key_rank=chunk.rank,
     )
     panes = out.panes
+    grid = grid_numbering(cfg.spec.size_ns)
     # Every pane writes these; late counts and revisions mostly stay zero pages.
     written = [panes.key, panes.times, panes.counts[N_COUNT], panes.counts[N_ROW], panes.timing,
                panes.prices, panes.volume, panes.vwap]  # fmt: skip
     with populated_ahead(written, capacity, work.counters, rings.C_EMITTED):
         status = ring_rows(
             inp, out, work, state.rows_seen, per_key, ring, cfg.spec.size_ns,
-            cfg.spec.offset_ns, cfg.policy.lag_ns, cfg.policy.lateness_ns, fused is not None,
-            track, updates,
+            cfg.spec.offset_ns, grid, cfg.policy.lag_ns,
+            cfg.policy.lateness_ns, fused is not None, track, updates,
         )  # fmt: skip
     if status == rings.CLASH:
         return None
@@ -103,7 +105,7 @@ def ring_step(
     new_rows = np.empty(n, np.int64)
     new_ids = np.empty(n, np.int64)
     _, kept = open_rows_of(
-        work, ring, cfg.spec.size_ns, cfg.spec.offset_ns, state.rows_seen, open_key,
+        work, ring, cfg.spec.size_ns, cfg.spec.offset_ns, grid, state.rows_seen, open_key,
         open_start, old["key"], old["start"], old_ids, coded.codes, coded.key_map, prepared.t,
         chunk.bad_time, new_rows, new_ids, np.full(len(work.last_slot), _NEVER, np.int64),
     )  # fmt: skip

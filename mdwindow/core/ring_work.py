@@ -29,6 +29,7 @@ from mdwindow.core.ring_layout import (
     SLOT_FIELDS,
     RingWork,
 )
+from mdwindow.core.ring_slots import ring_position
 from mdwindow.core.rules import VALID, in_window, window_start
 
 #: Most ring positions per key: beyond, the heap pass is cheaper in memory.
@@ -153,7 +154,7 @@ def ring_work(
 
 @nrt_free
 def open_rows_of(
-    work, ring, size, offset, base, open_key, open_start, old_key, old_start, old_ids,
+    work, ring, size, offset, grid, base, open_key, open_start, old_key, old_start, old_ids,
     key, key_map, t, bad_time, new_rows, new_ids, low,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Number the open windows ``0 .. open-1`` and find the rows they hold.
@@ -189,7 +190,7 @@ def open_rows_of(
     for j in range(old_key.shape[0]):
         k = old_key[j]
         st = old_start[j]
-        g = work.key_ring[k * ring + ((st // size) & mask)]
+        g = work.key_ring[k * ring + ring_position(st, size, offset, grid, mask)]
         old_ids[j] = slots[g, S_WINDOW] if g >= 0 and slots[g, S_START] == st else -1
     mapped = key_map.shape[0] > 0
     has_bad = bad_time.shape[0] > 0
@@ -208,7 +209,7 @@ def open_rows_of(
             st, reason = window_start(ti, False, False, size, offset)
             if reason != VALID:
                 continue
-            g = work.key_ring[k * ring + ((st // size) & mask)]
+            g = work.key_ring[k * ring + ring_position(st, size, offset, grid, mask)]
             if g < 0 or slots[g, S_START] != st:
                 continue
         new_rows[count] = i

@@ -94,7 +94,14 @@ def window_start(t, bad_time, key_missing, size, offset):  # pragma: no cover - 
         return NEG_INF, MISSING_TIME
     if key_missing:
         return NEG_INF, MISSING_KEY
-    r = ((t % size) - offset) % size
+    r = t % size
+    if 0 <= offset < size:
+        # A spec's offset (always): one division, not two.
+        r -= offset
+        if r < 0:
+            r += size
+    else:
+        r = (r - offset) % size
     if t < NEG_INF + 1 + r:
         return NEG_INF, OUT_OF_RANGE
     start = t - r

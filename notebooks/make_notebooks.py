@@ -154,6 +154,7 @@ milliseconds, which an arrival-time axis would squeeze into one vertical line
         (
             "code",
             """import numpy as np
+
 from mdwindow.plotting import plot_watermark_panels
 
 # The densest burst of drops, found in the data: 4,000 arrival rows around the
@@ -361,7 +362,7 @@ line under each title says which scope):""",
             """lagging = ticks.groupby("symbol")["venue"].nunique().idxmin()
 fig, axes = plt.subplots(2, 1, figsize=(11, 8), sharex=True, sharey=True,
                          layout="constrained")
-for ax, scope in zip(axes, ("global", "key")):
+for ax, scope in zip(axes, ("global", "key"), strict=True):
     mw.plot_watermark(by_scope[scope], ticks, key=lagging, arrival_time="recv_ts",
                       arrival_range=(100_000, 130_000),
                       options=dict(scope=scope, partitions=4, **options), ax=ax)

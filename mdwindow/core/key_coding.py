@@ -235,9 +235,7 @@ def _coded_in_halves(pieces, codes):
     later, later_positions, _ = coded[1]
     mapping = np.empty(later.size, np.int32)
     table, joined, _ = _run_factorize([_strings_of(later)], _NO_ORDER, table, True, mapping)
-    rest = codes[half:]
-    present = rest >= 0
-    rest[present] = mapping[rest[present]]
+    _recode(codes[half:], mapping)
     return table, np.concatenate([positions, later_positions[joined] + half])
 
 
@@ -267,6 +265,15 @@ def _strings_of(table: KeyTable):
         table.size,
         [None, pa.py_buffer(table.offsets[: table.size + 1]), pa.py_buffer(table.data)],
     )
+
+
+@njit(cache=True, nogil=True)
+def _recode(codes, mapping):  # pragma: no cover - compiled
+    """``codes[i] = mapping[codes[i]]`` in place, missing keys (-1) left as they are."""
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c >= 0:
+            codes[i] = mapping[c]
 
 
 @njit(cache=True, nogil=True)

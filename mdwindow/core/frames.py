@@ -247,7 +247,7 @@ class BlockLayout:
     def __init__(self, labels: pd.Index, groups: list[list[int]]) -> None:
         self.labels = labels
         self.groups = [np.array(g, dtype=np.intp) for g in groups]
-        self._internals = _internals()
+        self._internals = _INTERNALS
         self._placements = (
             [self._internals[0](g) for g in self.groups] if self._internals else None
         )
@@ -361,3 +361,7 @@ def _block_plan(kinds: tuple, stack: bool) -> list[tuple[Any, np.ndarray]]:
             groups.setdefault(kind, []).append(j)
     plan.extend((kind, np.array(where)) for kind, where in groups.items())
     return plan
+
+
+#: pandas' internals as :func:`_internals` found them (looked for once, all defined).
+_INTERNALS = _internals()

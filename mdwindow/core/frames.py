@@ -10,7 +10,6 @@ makes its placements once. The per-row frames are in
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ import pyarrow.compute
 
 from mdwindow.core.kernels import gather_strings
 from mdwindow.core.rules import STATUS_NAMES as STATUSES
+from mdwindow.core.threads import at_once
 
 TIMINGS = ("on_time", "late", "final", "partial", "pending")
 REASONS = ("missing_time", "missing_key", "time_out_of_range")
@@ -104,23 +104,11 @@ def _gathered(values: Any, positions: np.ndarray, offsets: np.ndarray, data: np.
     if len(positions) >= SPLIT_GATHER:
         # Two halves at once (the kernel releases the GIL): two Arrow chunks.
         half = len(positions) // 2
-        later: list[Any] = [None]
-
-        def gather_later() -> None:
-            try:
-                later[0] = gather_strings(offsets, data, positions[half:])
-            except BaseException as error:  # re-raised below, in the caller's thread
-                later[0] = error
-
-        helper = threading.Thread(target=gather_later, name="mdwindow-gather")
-        helper.start()
-        try:
-            first = gather_strings(offsets, data, positions[:half])
-        finally:
-            helper.join()
-        if isinstance(later[0], BaseException):
-            raise later[0]
-        pieces = [first, later[0]]
+        pieces = at_once(
+            lambda: gather_strings(offsets, data, positions[:half]),
+            lambda: gather_strings(offsets, data, positions[half:]),
+            "mdwindow-gather",
+        )
     else:
         pieces = [gather_strings(offsets, data, positions)]
     arrays = []

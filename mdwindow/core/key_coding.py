@@ -10,7 +10,6 @@ Both give new keys in order of first arrival, as ``pd.factorize`` would.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,6 +27,7 @@ from mdwindow.core.strings import (
     factorize_strings,
     rehash_strings,
 )
+from mdwindow.core.threads import at_once
 
 
 class KeyTable(NamedTuple):
@@ -220,19 +220,13 @@ def _coded_in_halves(pieces, codes):
     n = len(codes)
     half = n // 2
     first, second = _split_pieces(pieces, half)
-    coded: list[Any] = [None, None]
 
-    def run(slot: int, part: list, lo: int, hi: int) -> None:
-        coded[slot] = _run_factorize(part, _NO_ORDER, KeyTable.empty(), True, codes[lo:hi])
+    def coded(part: list, lo: int, hi: int):
+        return _run_factorize(part, _NO_ORDER, KeyTable.empty(), True, codes[lo:hi])
 
-    helper = threading.Thread(target=run, args=(1, second, half, n), name="mdwindow-keys")
-    helper.start()
-    try:
-        run(0, first, 0, half)
-    finally:
-        helper.join()
-    table, positions, _ = coded[0]
-    later, later_positions, _ = coded[1]
+    (table, positions, _), (later, later_positions, _) = at_once(
+        lambda: coded(first, 0, half), lambda: coded(second, half, n), "mdwindow-keys"
+    )
     mapping = np.empty(later.size, np.int32)
     table, joined, _ = _run_factorize([_strings_of(later)], _NO_ORDER, table, True, mapping)
     _recode(codes[half:], mapping)
